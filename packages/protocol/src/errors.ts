@@ -1,0 +1,124 @@
+import { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.ts';
+
+/** The wire form of an error (docs/protocol.md §5): what crosses a link inside a fail frame. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  /** Optional structured detail, JSON-serialisable. */
+  readonly data?: unknown;
+}
+
+/** Options of {@link L8Error}. */
+export interface L8ErrorOptions {
+  readonly cause?: unknown;
+  readonly data?: unknown;
+  /** Overrides the code's default retryable flag. */
+  readonly retryable?: boolean;
+}
+
+/**
+ * The root of every error Layer8 throws. `code` is stable (see docs/errors.md); `retryable` says whether
+ * the same call may succeed later; `data` carries structured detail and crosses the wire.
+ */
+export class L8Error extends Error {
+  /** Stable code, one of {@link ERROR_CODES}. */
+  readonly code: ErrorCode;
+  /** Whether a retry of the same operation may succeed. */
+  readonly retryable: boolean;
+  /** Structured detail, JSON-serialisable. */
+  readonly data: unknown;
+
+  constructor(code: ErrorCode, message: string, options: L8ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+    this.data = options.data;
+  }
+
+  /** The wire form of this error. */
+  toWire(): WireError {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+/** Framing, layout and version errors: the peer broke the protocol. */
+export class ProtocolError extends L8Error {}
+/** Membership proof, certificates, tokens and authorization. */
+export class SecurityError extends L8Error {}
+/** Sockets that could not open, were closed, or objects used after close. */
+export class ConnectionError extends L8Error {}
+/** Routing outcomes: unreachable node, no service, no leader, exhausted hop count. */
+export class RoutingError extends L8Error {}
+/** Deadlines and caller aborts. */
+export class TimeoutError extends L8Error {}
+/** A remote handler failed. */
+export class HandlerError extends L8Error {}
+/** A bounded queue is full. */
+export class BackpressureError extends L8Error {}
+/** Models, payloads, paths, deltas and queries. */
+export class ModelError extends L8Error {}
+
+type ErrorClass = new (code: ErrorCode, message: string, options?: L8ErrorOptions) => L8Error;
+
+const CLASS_OF: Readonly<Record<ErrorCode, ErrorClass>> = {
+  L8_ERR_INTERNAL: L8Error,
+  L8_ERR_INVALID_ARGUMENT: L8Error,
+  L8_ERR_FRAME_TOO_LARGE: ProtocolError,
+  L8_ERR_MALFORMED_FRAME: ProtocolError,
+  L8_ERR_VERSION: ProtocolError,
+  L8_ERR_HANDSHAKE: ProtocolError,
+  L8_ERR_AUTH: SecurityError,
+  L8_ERR_CERT_EXPIRED: SecurityError,
+  L8_ERR_CERT_REVOKED: SecurityError,
+  L8_ERR_FORBIDDEN: SecurityError,
+  L8_ERR_TOKEN_EXPIRED: SecurityError,
+  L8_ERR_INSECURE: SecurityError,
+  L8_ERR_CONNECT: ConnectionError,
+  L8_ERR_CLOSED: ConnectionError,
+  L8_ERR_UNREACHABLE: RoutingError,
+  L8_ERR_NO_SERVICE: RoutingError,
+  L8_ERR_NO_LEADER: RoutingError,
+  L8_ERR_TTL: RoutingError,
+  L8_ERR_TIMEOUT: TimeoutError,
+  L8_ERR_ABORTED: TimeoutError,
+  L8_ERR_HANDLER: HandlerError,
+  L8_ERR_BACKPRESSURE: BackpressureError,
+  L8_ERR_UNKNOWN_TYPE: ModelError,
+  L8_ERR_DECODE: ModelError,
+  L8_ERR_PATH: ModelError,
+  L8_ERR_VERSION_GAP: ModelError,
+  L8_ERR_QUERY: ModelError,
+};
+
+/**
+ * Makes the error of the right class for `code`: `l8error('L8_ERR_TIMEOUT', …)` is a {@link TimeoutError}.
+ */
+export function l8error(code: ErrorCode, message: string, options?: L8ErrorOptions): L8Error {
+  return new CLASS_OF[code](code, message, options);
+}
+
+/** The class Layer8 uses for `code`. */
+export function errorClassOf(code: ErrorCode): ErrorClass {
+  return CLASS_OF[code];
+}
+
+/**
+ * Rebuilds an error received on the wire as the same class on this side. An unknown code (a newer
+ * peer) becomes `L8_ERR_HANDLER` with the original code kept in `data.remoteCode`.
+ */
+export function fromWire(wire: WireError): L8Error {
+  if (isErrorCode(wire.code)) {
+    return l8error(wire.code, wire.message, wire.data === undefined ? {} : { data: wire.data });
+  }
+  return l8error('L8_ERR_HANDLER', wire.message, { data: { remoteCode: wire.code, detail: wire.data } });
+}
+
+/** Turns anything thrown into an {@link L8Error}; a plain error becomes `L8_ERR_HANDLER`. */
+export function toL8Error(err: unknown, fallback: ErrorCode = 'L8_ERR_HANDLER'): L8Error {
+  if (err instanceof L8Error) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return l8error(fallback, message, { cause: err });
+}

@@ -1,0 +1,57 @@
+/** @layer8/protocol: wire protocol v1 (docs/protocol.md). Pure: no I/O. */
+export {
+  Action,
+  ContentType,
+  DEFAULT_HOPS,
+  DEFAULT_MAX_FRAME,
+  FIXED_HEADER_SIZE,
+  Flag,
+  Kind,
+  MAX_SERVICE_BYTES,
+  Mode,
+  Offset,
+  PROTOCOL_VERSION,
+  Priority,
+  TxState,
+} from './constants.ts';
+export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.ts';
+export {
+  BackpressureError,
+  ConnectionError,
+  errorClassOf,
+  fromWire,
+  HandlerError,
+  L8Error,
+  type L8ErrorOptions,
+  l8error,
+  ModelError,
+  ProtocolError,
+  RoutingError,
+  SecurityError,
+  TimeoutError,
+  toL8Error,
+  type WireError,
+} from './errors.ts';
+export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.ts';
+export {
+  destinationKey,
+  frameServiceKey,
+  hasNoDestination,
+  idKeyAt,
+  nodeKey,
+  serviceKey,
+  sourceKey,
+} from './header-view.ts';
+export { encodeMessage, type Message, type MessageInit, type TxBlock } from './message.ts';
+export { checkFixedHeader, decodeMessage } from './message-decode.ts';
+export {
+  assertNodeId,
+  isNodeId,
+  type NodeId,
+  newNodeId,
+  nodeIdFromBytes,
+  nodeIdToBytes,
+  readNodeId,
+  writeNodeId,
+  ZERO_NODE_ID,
+} from './node-id.ts';

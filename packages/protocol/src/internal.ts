@@ -1,0 +1,2 @@
+/** For sibling packages' tests only: not a stable API. */
+export { ERROR_CODES } from './error-codes.ts';

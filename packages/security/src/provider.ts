@@ -1,0 +1,87 @@
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { NodeId } from '@layer8/protocol';
+
+/** Which kind of socket a link runs on. */
+export type LinkTransport = 'tcp' | 'unix';
+
+/** What the provider is told about a link it secures. */
+export interface LinkContext {
+  readonly transport: LinkTransport;
+  /** Host name or address dialled (client side), for TLS server-name checks and logs. */
+  readonly host?: string;
+  /** Aborts the membership proof (the handshake deadline). */
+  readonly signal?: AbortSignal;
+}
+
+/** Who is at the other end of a secured link, as the provider proved it. */
+export interface PeerIdentity {
+  /** The provider that proved it (`tls`, `dev`, …). */
+  readonly provider: string;
+  /** The proven subject: the certificate's common name, or `dev` for the passphrase provider. */
+  readonly subject: string;
+  /** Certificate fingerprint (SHA-256, hex) where the provider has one. */
+  readonly fingerprint?: string;
+}
+
+/** A link after the membership proof: the stream to frame on, and the proven peer. */
+export interface SecuredLink {
+  /** The authenticated (and, for TLS, encrypted) stream. */
+  readonly stream: Duplex;
+  readonly peer: PeerIdentity;
+  /** Bytes already read from `stream` past the proof; the framing layer consumes them first. */
+  readonly head: Buffer;
+}
+
+/** A user identity carried in message bodies (docs/protocol.md §4, AAA). */
+export interface UserIdentity {
+  readonly user: string;
+  readonly roles: readonly string[];
+  /** Expiry as epoch seconds, when the identity came from a token. */
+  readonly expiresAt?: number;
+}
+
+/**
+ * The security provider seam (DESIGN.md §8). Two processes talk only when they share one: the
+ * provider proves membership on every link, authenticates users and authorises actions.
+ * Every method that fails rejects with an L8Error (`L8_ERR_AUTH`, `L8_ERR_FORBIDDEN`, …).
+ */
+export interface SecurityProvider {
+  /** Short name, such as `tls` or `dev`. */
+  readonly name: string;
+  /**
+   * Checks that listening or dialling on `host` is allowed.
+   * @throws L8_ERR_INSECURE when an insecure provider is asked for a non-loopback address.
+   */
+  checkAddress(host: string): void;
+  /** Runs the client side of the membership proof on a connected socket. */
+  secureClient(socket: Socket, ctx: LinkContext): Promise<SecuredLink>;
+  /** Runs the server side of the membership proof on an accepted socket. */
+  secureServer(socket: Socket, ctx: LinkContext): Promise<SecuredLink>;
+  /** Checks a user's password and returns a signed token. @throws L8_ERR_AUTH */
+  authenticateUser(user: string, password: string): Promise<string>;
+  /** Validates a token and returns its identity. @throws L8_ERR_AUTH, L8_ERR_TOKEN_EXPIRED */
+  validateToken(token: string): Promise<UserIdentity>;
+  /** Whether `who` may do `action` on (service, area). */
+  canDoAction(who: UserIdentity, action: number, service: string, area: number): boolean;
+  /** Filters the items of a result down to what `who` may see. */
+  scope<T>(who: UserIdentity, service: string, items: readonly T[]): T[];
+  /** Looks up a named secret; undefined when the provider has none by that name. */
+  secret(name: string): Promise<string | undefined>;
+}
+
+/** The overlay handshake's view of a node (sent once per link after the membership proof). */
+export interface NodeHello {
+  readonly version: number;
+  readonly nodeId: NodeId;
+  readonly alias: string;
+  readonly role: 'vnic' | 'vnet';
+  /** The node's VNet; for a VNet, itself. */
+  readonly vnet: NodeId;
+  /** (service, area) pairs the node hosts. */
+  readonly services: readonly { readonly service: string; readonly area: number }[];
+  /** Largest frame the node accepts. */
+  readonly maxFrame: number;
+  /** Heartbeat deadline in ms that the sender applies. */
+  readonly heartbeatMs: number;
+}
