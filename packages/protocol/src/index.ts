@@ -55,3 +55,4 @@ export {
   writeNodeId,
   ZERO_NODE_ID,
 } from './node-id.ts';
+export { type ControlBody, controlBody, encodeControl } from './control.ts';

@@ -1,5 +1,15 @@
 /** @layer8/security: providers, AAA tokens and the framed link (DESIGN.md §8, docs/security.md). */
 export { DevProvider, type DevProviderOptions, isLoopback } from './dev/dev-provider.ts';
+export { FramedLink, type FramedLinkOptions, type LinkStats } from './link/framed-link.ts';
+export { exchangeHello, type HelloResult } from './link/hello.ts';
+export {
+  acceptLink,
+  DEFAULT_HANDSHAKE_MS,
+  dialLink,
+  formatAddress,
+  type LinkAddress,
+  type OpenedLink,
+} from './link/link-setup.ts';
 export { type ProofScheme, runMutualProof } from './link/mutual-proof.ts';
 export { HANDSHAKE_MAX_FRAME, ProofChannel } from './link/proof-channel.ts';
 export type {
@@ -12,3 +22,20 @@ export type {
   UserIdentity,
 } from './provider.ts';
 export { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './tokens/tokens.ts';
+export {
+  DEFAULT_SAN,
+  type InitSecurityOptions,
+  type IssuedCert,
+  type IssueOptions,
+  initSecurity,
+  issueNodeCert,
+  type SanOptions,
+  type SecurityInitResult,
+} from './tls/ca.ts';
+export type { KeyAlgorithm } from './tls/keys.ts';
+export { SecurityFiles } from './tls/layout.ts';
+export { loadRevocations, RevocationList, type RevokedEntry, revoke } from './tls/revocation.ts';
+export { TLS_VERSIONS } from './tls/tls-link.ts';
+export { type TlsPemOptions, TlsProvider, type TlsProviderOptions } from './tls/tls-provider.ts';
+export { type AccessFile, type AccessRule, AccessRules, ADMIN_ROLE, type ScopeRule } from './users/access-rules.ts';
+export { addUser, readUsers, type UserRecord, type UserTable, verifyUser } from './users/users.ts';

@@ -22,7 +22,12 @@ export interface ProofScheme {
  * fresh 32-byte nonce, then a proof over `role|peerNonce|ownNonce`, and each verifies the other before
  * anything else is sent. A failure is sent to the peer as a fail frame and the stream is closed.
  */
-export async function runMutualProof(stream: Duplex, isServer: boolean, scheme: ProofScheme, signal?: AbortSignal): Promise<SecuredLink> {
+export async function runMutualProof(
+  stream: Duplex,
+  isServer: boolean,
+  scheme: ProofScheme,
+  signal?: AbortSignal,
+): Promise<SecuredLink> {
   const channel = new ProofChannel(stream, signal);
   try {
     const ownNonce = randomBytes(32).toString('hex');
@@ -38,8 +43,8 @@ export async function runMutualProof(stream: Duplex, isServer: boolean, scheme: 
   } catch (err) {
     const e: L8Error = toL8Error(err, 'L8_ERR_AUTH');
     channel.release();
-    if (e.code !== 'L8_ERR_HANDSHAKE') channel.refuse(e);
-    stream.destroy();
+    if (e.code === 'L8_ERR_HANDSHAKE') stream.destroy();
+    else channel.refuse(e);
     throw e;
   }
 }

@@ -1,5 +1,15 @@
 import type { Duplex } from 'node:stream';
-import { ContentType, encodeMessage, FIXED_HEADER_SIZE, fromWire, Kind, l8error, type L8Error, decodeMessage, ZERO_NODE_ID } from '@layer8/protocol';
+import {
+  ContentType,
+  decodeMessage,
+  encodeMessage,
+  FIXED_HEADER_SIZE,
+  fromWire,
+  Kind,
+  type L8Error,
+  l8error,
+  ZERO_NODE_ID,
+} from '@layer8/protocol';
 
 /** Largest frame accepted during a handshake (certificates included). */
 export const HANDSHAKE_MAX_FRAME = 64 * 1024;
@@ -21,7 +31,8 @@ export class ProofChannel {
     this.#wake();
   };
   readonly #onEnd = (): void => this.#fail(l8error('L8_ERR_HANDSHAKE', 'peer closed the link during the handshake'));
-  readonly #onError = (e: Error): void => this.#fail(l8error('L8_ERR_HANDSHAKE', `link error during the handshake: ${e.message}`, { cause: e }));
+  readonly #onError = (e: Error): void =>
+    this.#fail(l8error('L8_ERR_HANDSHAKE', `link error during the handshake: ${e.message}`, { cause: e }));
   readonly #onAbort = (): void => this.#fail(l8error('L8_ERR_HANDSHAKE', 'handshake deadline passed'));
   readonly #signal: AbortSignal | undefined;
 
@@ -33,17 +44,26 @@ export class ProofChannel {
     stream.on('data', this.#onData).on('end', this.#onEnd).on('close', this.#onEnd).on('error', this.#onError);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (signal?.aborted) this.#onAbort();
+    stream.resume();
   }
 
   /** Sends one control frame with a JSON body. */
   send(body: unknown): void {
     const payload = Buffer.from(JSON.stringify(body), 'utf8');
-    this.#stream.write(encodeMessage({ kind: Kind.CONTROL, source: ZERO_NODE_ID, contentType: ContentType.CONTROL, payload }));
+    this.#stream.write(
+      encodeMessage({ kind: Kind.CONTROL, source: ZERO_NODE_ID, contentType: ContentType.CONTROL, payload }),
+    );
   }
 
-  /** Sends a fail frame carrying `err`, then ends the stream. */
+  /** Sends a fail frame carrying `err`, ends the stream and destroys it once flushed (or after 1 s). */
   refuse(err: L8Error): void {
-    this.#stream.end(encodeMessage({ kind: Kind.FAIL, source: ZERO_NODE_ID, error: err.toWire() }));
+    const stream = this.#stream;
+    const timer = setTimeout(() => stream.destroy(), 1000).unref();
+    stream.once('finish', () => {
+      clearTimeout(timer);
+      stream.destroy();
+    });
+    stream.end(encodeMessage({ kind: Kind.FAIL, source: ZERO_NODE_ID, error: err.toWire() }));
   }
 
   /**
@@ -63,7 +83,11 @@ export class ProofChannel {
 
   /** Stops reading and returns the unread bytes; the stream is paused for the next reader. */
   release(): Buffer {
-    this.#stream.off('data', this.#onData).off('end', this.#onEnd).off('close', this.#onEnd).off('error', this.#onError);
+    this.#stream
+      .off('data', this.#onData)
+      .off('end', this.#onEnd)
+      .off('close', this.#onEnd)
+      .off('error', this.#onError);
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#stream.pause();
     const rest = this.#buf;

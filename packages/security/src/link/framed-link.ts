@@ -1,0 +1,187 @@
+import type { Duplex } from 'node:stream';
+import { DEFAULT_MAX_FRAME, FrameDecoder, type L8Error, l8error, toL8Error } from '@layer8/protocol';
+
+/** Options of {@link FramedLink}. */
+export interface FramedLinkOptions {
+  /** Called with every frame (no length prefix). The buffer may alias the read chunk: copy to keep it. */
+  readonly onFrame: (frame: Buffer) => void;
+  /** Called once when the link closes; `error` is set when it closed because of a fault. */
+  readonly onClose?: (error: L8Error | undefined) => void;
+  /** Largest frame accepted. Default 16 MiB. */
+  readonly maxFrame?: number;
+  /** Bytes that may wait to be written before `send` refuses with `L8_ERR_BACKPRESSURE`. Default 8 MiB. */
+  readonly maxQueuedBytes?: number;
+  /** Bytes already read from the stream (after a handshake) to decode first. */
+  readonly head?: Buffer;
+}
+
+/** Counters of a link, read by health and metrics. */
+export interface LinkStats {
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Frames refused by back-pressure. */
+  refused: number;
+}
+
+/**
+ * A framed, batched connection; call {@link FramedLink.start} to begin reading (docs/protocol.md §2, DESIGN.md §3 "writes are batched"). Frames sent
+ * in one event-loop turn are joined and written with one `write` in the check phase; reading splits the
+ * stream with a {@link FrameDecoder}. A decode error closes the link with its code.
+ *
+ * Invariants: `#queue` holds frames not yet handed to the stream, `#queued` their byte count with prefixes, and
+ * `#scheduled` is true exactly while a flush is pending; after `#closed` no frame is queued or delivered.
+ */
+export class FramedLink {
+  readonly stats: LinkStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, refused: 0 };
+  /** `performance.now()` of the last bytes received, for heartbeat deadlines. */
+  lastReceivedAt = performance.now();
+  /** `performance.now()` of the last batched write, for heartbeat suppression. */
+  lastSentAt = performance.now();
+  readonly #stream: Duplex;
+  readonly #decoder: FrameDecoder;
+  readonly #maxQueued: number;
+  readonly #onClose: ((error: L8Error | undefined) => void) | undefined;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #scheduled = false;
+  #closed = false;
+  #drainWaiters: (() => void)[] = [];
+  #head: Buffer | undefined;
+
+  constructor(stream: Duplex, options: FramedLinkOptions) {
+    this.#stream = stream;
+    this.#maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.#onClose = options.onClose;
+    const onFrame = options.onFrame;
+    const stats = this.stats;
+    this.#decoder = new FrameDecoder(
+      (frame) => {
+        stats.framesIn++;
+        onFrame(frame);
+      },
+      { maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME },
+    );
+    this.#head = options.head;
+  }
+
+  /**
+   * Starts reading: decodes the head bytes, then the stream. Separate from the constructor so that the
+   * owner can finish wiring before the first frame arrives.
+   */
+  start(): this {
+    const stream = this.#stream;
+    stream.on('data', (chunk: Buffer) => this.#read(chunk));
+    stream.on('drain', () => this.#drained());
+    stream.on('error', (e) => this.close(l8error('L8_ERR_CONNECT', `link error: ${e.message}`, { cause: e })));
+    stream.on('close', () => this.close());
+    const head = this.#head;
+    this.#head = undefined;
+    if (head !== undefined && head.length > 0) this.#read(head);
+    if (!this.#closed) stream.resume();
+    return this;
+  }
+
+  /** Whether the link is closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes waiting to be written (queued here and buffered in the stream). */
+  get pendingBytes(): number {
+    return this.#queued + this.#stream.writableLength;
+  }
+
+  /** Whether `bytes` more can be queued without refusal. */
+  canSend(bytes: number): boolean {
+    return !this.#closed && this.pendingBytes + bytes <= this.#maxQueued;
+  }
+
+  /**
+   * Queues one length-prefixed frame (as `encodeMessage` makes it) for the next batched write.
+   * @throws L8_ERR_CLOSED after close; L8_ERR_BACKPRESSURE when the queue is full (nothing is queued).
+   */
+  send(prefixed: Buffer): void {
+    this.forward(prefixed.subarray(4));
+  }
+
+  /**
+   * Queues one frame without its prefix (a frame as `onFrame` delivered it: the switch forwards the
+   * original bytes). The prefix is written at flush.
+   * @throws L8_ERR_CLOSED after close; L8_ERR_BACKPRESSURE when the queue is full (nothing is queued).
+   */
+  forward(frame: Buffer): void {
+    if (this.#closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
+    const size = frame.length + 4;
+    if (this.#queued + this.#stream.writableLength + size > this.#maxQueued) {
+      this.stats.refused++;
+      throw l8error('L8_ERR_BACKPRESSURE', `link send queue is full (${this.pendingBytes} bytes waiting)`);
+    }
+    this.#queue.push(frame);
+    this.#queued += size;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  /** Resolves when the queue has room for `bytes` more (immediately if it has now). */
+  async writable(bytes = 0): Promise<void> {
+    while (!this.#closed && !this.canSend(bytes)) {
+      await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    }
+    if (this.#closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
+  }
+
+  /** Writes whatever is queued now, without waiting for the end of the turn. */
+  flush(): void {
+    this.#flush();
+  }
+
+  /** Closes the link (idempotent). Queued frames are flushed first when closing without error. */
+  close(error?: L8Error): void {
+    if (this.#closed) return;
+    if (error === undefined) this.#flush();
+    this.#closed = true;
+    this.#queue = [];
+    this.#queued = 0;
+    if (error === undefined) this.#stream.end();
+    this.#stream.destroy();
+    this.#drained();
+    this.#onClose?.(error);
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    if (this.#closed || this.#queue.length === 0) return;
+    const out = Buffer.allocUnsafe(this.#queued);
+    let o = 0;
+    for (const frame of this.#queue) {
+      o = out.writeUInt32BE(frame.length, o);
+      o += frame.copy(out, o);
+    }
+    this.stats.framesOut += this.#queue.length;
+    this.stats.bytesOut += out.length;
+    this.lastSentAt = performance.now();
+    this.#queue = [];
+    this.#queued = 0;
+    this.#stream.write(out);
+  };
+
+  #read(chunk: Buffer): void {
+    this.stats.bytesIn += chunk.length;
+    this.lastReceivedAt = performance.now();
+    try {
+      this.#decoder.push(chunk);
+    } catch (err) {
+      this.close(toL8Error(err, 'L8_ERR_MALFORMED_FRAME'));
+    }
+  }
+
+  #drained(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,45 @@
+import { l8error } from '@layer8/protocol';
+
+/** Options of {@link waitFor}. */
+export interface WaitOptions {
+  /** Deadline, ms. Default 5000. */
+  readonly timeoutMs?: number;
+  /** What is awaited, for the timeout message. */
+  readonly what?: string;
+  /** Poll interval for conditions without an event, ms. Default 5. */
+  readonly intervalMs?: number;
+}
+
+/**
+ * Resolves with the first truthy value of `probe` (checked now, then every `intervalMs`), or rejects
+ * with `L8_ERR_TIMEOUT` at the deadline. For state that has no event to listen to; never a fixed sleep.
+ */
+export async function waitFor<T>(probe: () => T | undefined | false | null, options: WaitOptions = {}): Promise<T> {
+  const timeout = options.timeoutMs ?? 5000;
+  const end = performance.now() + timeout;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false && v !== null) return v;
+    if (performance.now() > end)
+      throw l8error('L8_ERR_TIMEOUT', `timed out after ${timeout} ms waiting for ${options.what ?? 'a condition'}`);
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 5));
+  }
+}
+
+/** Resolves when `emitter` emits `event` (with its first argument), or rejects at the deadline. */
+export function waitForEvent<T = unknown>(
+  emitter: { once(event: string, fn: (arg: T) => void): unknown; off(event: string, fn: (arg: T) => void): unknown },
+  event: string,
+  timeoutMs = 5000,
+): Promise<T> {
+  return withDeadline(new Promise<T>((resolve) => emitter.once(event, resolve)), timeoutMs, `event ${event}`);
+}
+
+/** Rejects with `L8_ERR_TIMEOUT` if `promise` does not settle within `ms`. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what = 'an operation'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(l8error('L8_ERR_TIMEOUT', `${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,63 @@
+import type { NodeId } from '@layer8/protocol';
+import { nodeIdToBytes, nodeKey } from '@layer8/protocol';
+import type { FramedLink, NodeHello, OpenedLink } from '@layer8/security';
+
+/** Frames a VNet refused, by reason; tests read these to prove drops. */
+export interface DropCounters {
+  /** Source did not match the link's authenticated node (or the peer's routed nodes). */
+  spoofed: number;
+  /** Frames that broke the layout (bad version, kind, truncated). */
+  malformed: number;
+  /** Destination unknown. */
+  unreachable: number;
+  /** No instance of (service, area). */
+  noService: number;
+  /** Hop count exhausted. */
+  ttl: number;
+  /** A receiver's queue was full. */
+  backpressure: number;
+}
+
+/**
+ * One authenticated connection of a VNet: a local VNic or a peer VNet.
+ *
+ * Invariant: `key` is the latin1 map key of `id`; `idBytes` its 16 bytes; for a peer, `routed` holds
+ * the keys of the nodes the peer writes in the health table (its own id included).
+ */
+export class Connection {
+  readonly id: NodeId;
+  readonly key: string;
+  readonly idBytes: Uint8Array;
+  readonly hello: NodeHello;
+  readonly link: FramedLink;
+  readonly opened: OpenedLink;
+  /** Nodes routed through this peer (peer VNets only). */
+  readonly routed = new Set<string>();
+  /** Frames forwarded to this connection. */
+  forwarded = 0;
+  /** Whether this side dialled (peer VNets only; used for the duplicate-link tie-break). */
+  readonly dialled: boolean;
+
+  constructor(opened: OpenedLink, link: FramedLink, dialled: boolean) {
+    this.opened = opened;
+    this.hello = opened.hello;
+    this.id = opened.hello.nodeId;
+    this.key = nodeKey(this.id);
+    this.idBytes = nodeIdToBytes(this.id);
+    this.link = link;
+    this.dialled = dialled;
+    if (this.isPeer) this.routed.add(this.key);
+  }
+
+  /** Whether the other end is a VNet. */
+  get isPeer(): boolean {
+    return this.hello.role === 'vnet';
+  }
+
+  /** Whether the frame's source bytes (offset 16) are this connection's node id. */
+  isSourceOf(frame: Buffer): boolean {
+    const id = this.idBytes;
+    for (let i = 0; i < 16; i++) if (frame[16 + i] !== id[i]) return false;
+    return true;
+  }
+}

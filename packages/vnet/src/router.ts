@@ -1,0 +1,152 @@
+import {
+  destinationKey,
+  encodeMessage,
+  frameServiceKey,
+  hasNoDestination,
+  Kind,
+  type L8Error,
+  l8error,
+  Mode,
+  Offset,
+  PROTOCOL_VERSION,
+  readNodeId,
+} from '@layer8/protocol';
+import type { Connection, DropCounters } from './connection.ts';
+import type { ServiceRoutes } from './service-routes.ts';
+
+/** What the router needs from its VNet. */
+export interface RouterContext {
+  readonly id: string;
+  /** Local VNics by node key. */
+  readonly locals: ReadonlyMap<string, Connection>;
+  /** Remote nodes by node key → the peer VNet that routes them. */
+  readonly routes: ReadonlyMap<string, Connection>;
+  readonly services: ServiceRoutes;
+  readonly drops: DropCounters;
+  /** Handles a CONTROL frame addressed to the VNet itself. */
+  onControl(from: Connection, frame: Buffer): void;
+}
+
+const MAX_KIND = Kind.PROGRESS;
+
+/**
+ * The data plane of a VNet (DESIGN.md §3-§4): reads only the header fields it routes on and forwards
+ * the frame's original bytes. Every failure is counted; a failed REQUEST is answered with a FAIL frame.
+ */
+export class Router {
+  readonly #ctx: RouterContext;
+
+  constructor(ctx: RouterContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Entry point for every frame a connection delivers. Never throws. */
+  handle(from: Connection, frame: Buffer): void {
+    const kind = frame[Offset.KIND] as number;
+    if (
+      frame[Offset.VERSION] !== PROTOCOL_VERSION ||
+      kind < 1 ||
+      kind > MAX_KIND ||
+      (frame[Offset.MODE] as number) > Mode.LEADER
+    ) {
+      this.#ctx.drops.malformed++;
+      return;
+    }
+    if (kind === Kind.CONTROL) {
+      this.#ctx.onControl(from, frame);
+      return;
+    }
+    if (from.isPeer ? !from.routed.has(frame.toString('latin1', 16, 32)) : !from.isSourceOf(frame)) {
+      this.#ctx.drops.spoofed++;
+      return;
+    }
+    if (hasNoDestination(frame)) this.#byService(from, frame);
+    else this.#unicast(from, frame);
+  }
+
+  #unicast(from: Connection, frame: Buffer): void {
+    const key = destinationKey(frame);
+    const local = this.#ctx.locals.get(key);
+    if (local !== undefined) return this.#deliver(local, frame, from);
+    const peer = from.isPeer ? undefined : this.#ctx.routes.get(key);
+    if (peer !== undefined) return this.#toPeer(peer, frame, from);
+    this.#ctx.drops.unreachable++;
+    this.#refuse(from, frame, 'L8_ERR_UNREACHABLE', `node ${readNodeId(frame, Offset.DESTINATION)} is unreachable`);
+  }
+
+  #byService(from: Connection, frame: Buffer): void {
+    const key = frameServiceKey(frame);
+    const route = key === undefined ? undefined : this.#ctx.services.get(key);
+    const mode = frame[Offset.MODE] as number;
+    if (mode === Mode.MULTICAST) return this.#multicast(from, frame, route);
+    if (mode === Mode.LEADER)
+      return this.#refuse(from, frame, 'L8_ERR_NO_LEADER', 'leader routing needs the election service');
+    const target = route === undefined ? undefined : this.#pick(route, from.isPeer);
+    if (target === undefined) {
+      this.#ctx.drops.noService++;
+      return this.#refuse(from, frame, 'L8_ERR_NO_SERVICE', `no instance of ${key ?? '?'}`);
+    }
+    if (target.isPeer) this.#toPeer(target, frame, from);
+    else this.#deliver(target, frame, from);
+  }
+
+  #multicast(from: Connection, frame: Buffer, route: ReturnType<ServiceRoutes['get']>): void {
+    if (route === undefined) return;
+    for (const local of route.locals) if (local !== from) this.#deliver(local, frame, undefined);
+    if (from.isPeer || route.peers.length === 0) return;
+    if (!this.#takeHop(frame, undefined)) return;
+    for (const peer of route.peers) this.#deliver(peer, frame, undefined);
+  }
+
+  /** Round-robin over local instances first (proximity), then over peers that host it. */
+  #pick(route: NonNullable<ReturnType<ServiceRoutes['get']>>, fromPeer: boolean): Connection | undefined {
+    const n = route.locals.length;
+    if (n > 0) return route.locals[route.rr++ % n];
+    if (fromPeer || route.peers.length === 0) return undefined;
+    return route.peers[route.rr++ % route.peers.length];
+  }
+
+  #toPeer(peer: Connection, frame: Buffer, from: Connection): void {
+    if (this.#takeHop(frame, from)) this.#deliver(peer, frame, from);
+  }
+
+  /** Takes one hop off the frame (in place) before it goes to a peer; false when none was left. */
+  #takeHop(frame: Buffer, from: Connection | undefined): boolean {
+    const hops = frame[Offset.HOPS] as number;
+    if (hops > 0) {
+      frame[Offset.HOPS] = hops - 1;
+      return true;
+    }
+    this.#ctx.drops.ttl++;
+    if (from !== undefined) this.#refuse(from, frame, 'L8_ERR_TTL', 'hop count exhausted');
+    return false;
+  }
+
+  #deliver(to: Connection, frame: Buffer, from: Connection | undefined): void {
+    try {
+      to.link.forward(frame);
+      to.forwarded++;
+    } catch (err) {
+      this.#ctx.drops.backpressure++;
+      if (from !== undefined) this.#refuse(from, frame, (err as L8Error).code, (err as L8Error).message);
+    }
+  }
+
+  /** Answers a REQUEST that cannot be delivered; other kinds are only counted. */
+  #refuse(from: Connection, frame: Buffer, code: L8Error['code'], message: string): void {
+    if (frame[Offset.KIND] !== Kind.REQUEST) return;
+    const fail = encodeMessage({
+      kind: Kind.FAIL,
+      source: this.#ctx.id,
+      origin: this.#ctx.id,
+      destination: readNodeId(frame, Offset.SOURCE),
+      sequence: frame.readUInt32BE(Offset.SEQUENCE),
+      error: l8error(code, message).toWire(),
+    });
+    try {
+      from.link.send(fail);
+    } catch {
+      this.#ctx.drops.backpressure++;
+    }
+  }
+}

@@ -1,0 +1,226 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chmod, unlink } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { HealthTable } from '@layer8/health';
+import { DEFAULT_MAX_FRAME, type L8Error, newNodeId, PROTOCOL_VERSION, toL8Error } from '@layer8/protocol';
+import {
+  acceptLink,
+  DEFAULT_HANDSHAKE_MS,
+  dialLink,
+  FramedLink,
+  type LinkAddress,
+  type LinkTransport,
+  type NodeHello,
+  type OpenedLink,
+} from '@layer8/security';
+import { Connection, type DropCounters } from './connection.ts';
+import { ControlPlane } from './control-plane.ts';
+import { PeerDialer } from './peer-dialer.ts';
+import { Router } from './router.ts';
+import { ServiceRoutes } from './service-routes.ts';
+import {
+  DEFAULT_VNET_PORT,
+  defaultSocketPath,
+  type VNetAddresses,
+  type VNetLogger,
+  type VNetOptions,
+} from './vnet-options.ts';
+
+const SILENT: VNetLogger = { info() {}, warn() {} };
+
+/**
+ * The switch (DESIGN.md §1): owns the host's links, the route table (node → peer VNet), the service
+ * table ((service, area) → subscribers) and the host's slice of health. Routes on the header alone.
+ *
+ * Invariants: `locals` holds one open connection per attached VNic, keyed by node key; `peers` one
+ * per peer VNet, keyed by VNet id; `routes` and `services` are derived from `health` and rebuilt by
+ * the control plane after every membership change.
+ */
+export class VNet {
+  readonly id: string;
+  readonly alias: string;
+  readonly health = new HealthTable();
+  readonly drops: DropCounters = { spoofed: 0, malformed: 0, unreachable: 0, noService: 0, ttl: 0, backpressure: 0 };
+  readonly locals = new Map<string, Connection>();
+  readonly peers = new Map<string, Connection>();
+  readonly routes = new Map<string, Connection>();
+  readonly services = new ServiceRoutes();
+  readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers'>> & { peers: readonly LinkAddress[] };
+  readonly log: VNetLogger;
+  readonly control: ControlPlane;
+  readonly #router: Router;
+  readonly #servers: Server[] = [];
+  readonly #dialers: PeerDialer[] = [];
+  readonly #pending = new Set<Socket>();
+  #addresses: VNetAddresses | undefined;
+  #closed = false;
+
+  constructor(options: VNetOptions) {
+    this.id = options.id ?? newNodeId();
+    this.options = {
+      provider: options.provider,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? DEFAULT_VNET_PORT,
+      socketPath: options.socketPath ?? defaultSocketPath(options.port ?? DEFAULT_VNET_PORT),
+      peers: options.peers ?? [],
+      heartbeatMs: options.heartbeatMs ?? 3000,
+      statsMs: options.statsMs ?? 10_000,
+      maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
+      maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
+      handshakeMs: options.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
+      logger: options.logger ?? SILENT,
+    };
+    this.log = this.options.logger;
+    this.alias = options.alias ?? `vnet@${this.options.host}:${this.options.port}`;
+    this.control = new ControlPlane(this);
+    this.#router = new Router({
+      id: this.id,
+      locals: this.locals,
+      routes: this.routes,
+      services: this.services,
+      drops: this.drops,
+      onControl: (from, frame) => this.control.onControl(from, frame),
+    });
+  }
+
+  /** Where the VNet listens; set once {@link start} resolved. */
+  get addresses(): VNetAddresses {
+    if (this.#addresses === undefined) throw toL8Error(new Error('VNet not started'), 'L8_ERR_INVALID_ARGUMENT');
+    return this.#addresses;
+  }
+
+  /**
+   * Listens on TCP (and the unix socket), dials the static peers and starts heartbeats.
+   * @throws L8_ERR_INSECURE when the provider refuses the host; L8_ERR_CONNECT when a listen fails.
+   */
+  async start(): Promise<VNetAddresses> {
+    this.options.provider.checkAddress(this.options.host);
+    const tcp = await this.#listen('tcp', { host: this.options.host, port: this.options.port });
+    const unix = this.options.socketPath === false ? undefined : await this.#listenUnix(this.options.socketPath);
+    this.#addresses = unix === undefined ? { tcp } : { tcp, unix };
+    this.control.start();
+    for (const address of this.options.peers) this.addPeer(address);
+    this.log.info({ vnet: this.id, ...this.#addresses }, 'vnet listening');
+    return this.#addresses;
+  }
+
+  /** Dials `address` and keeps it dialled (redial with back-off). */
+  addPeer(address: LinkAddress): void {
+    const dialer = new PeerDialer(address, {
+      dial: (a) => dialLink(this.options.provider, a, this.hello(), this.options.handshakeMs),
+      adopt: (opened) => this.attach(opened, true)?.id,
+      hasPeer: (id) => this.peers.has(id),
+      onDialError: (a, e) => this.log.warn({ peer: a, code: e.code, err: e.message }, 'peer dial failed'),
+    });
+    this.#dialers.push(dialer);
+    dialer.start();
+  }
+
+  /** The hello this VNet sends on every link. */
+  hello(): NodeHello {
+    return {
+      version: PROTOCOL_VERSION,
+      nodeId: this.id,
+      alias: this.alias,
+      role: 'vnet',
+      vnet: this.id,
+      services: [],
+      maxFrame: this.options.maxFrame,
+      heartbeatMs: this.options.heartbeatMs,
+    };
+  }
+
+  /** Frames forwarded to each peer VNet, by peer id (zero-waste proofs in tests). */
+  forwardedPerPeer(): Record<string, number> {
+    return Object.fromEntries([...this.peers].map(([id, c]) => [id, c.forwarded]));
+  }
+
+  /**
+   * Adopts an opened link as a local VNic or a peer VNet; returns the connection, or undefined when
+   * the link lost a duplicate tie-break and was closed.
+   */
+  attach(opened: OpenedLink, dialled: boolean): Connection | undefined {
+    let conn: Connection | undefined;
+    const link = new FramedLink(opened.stream, {
+      head: opened.head,
+      maxFrame: this.options.maxFrame,
+      maxQueuedBytes: this.options.maxQueuedBytes,
+      onFrame: (frame) => this.#router.handle(conn as Connection, frame),
+      onClose: (err) => this.#detached(conn as Connection, err),
+    });
+    conn = new Connection(opened, link, dialled);
+    if (this.#closed) {
+      link.close();
+      return undefined;
+    }
+    if (!this.control.attached(conn)) return undefined;
+    link.start();
+    return conn;
+  }
+
+  /** Closes listeners, dialers and every link (idempotent). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const d of this.#dialers) d.stop();
+    this.control.stop();
+    for (const s of this.#pending) s.destroy();
+    for (const c of [...this.locals.values(), ...this.peers.values()]) c.link.close();
+    await Promise.all(this.#servers.map((s) => new Promise((r) => s.close(r))));
+    if (this.#addresses?.unix !== undefined) await unlink(this.#addresses.unix).catch(() => undefined);
+  }
+
+  #detached(conn: Connection, err: L8Error | undefined): void {
+    if (err !== undefined) this.log.warn({ node: conn.id, code: err.code, err: err.message }, 'link closed');
+    this.control.detached(conn);
+    if (conn.isPeer) for (const d of this.#dialers) d.poke();
+  }
+
+  async #accept(socket: Socket, transport: LinkTransport): Promise<void> {
+    this.#pending.add(socket);
+    try {
+      const opened = await acceptLink(this.options.provider, socket, transport, this.hello(), this.options.handshakeMs);
+      this.#pending.delete(socket);
+      this.attach(opened, false);
+    } catch (err) {
+      this.#pending.delete(socket);
+      const e = toL8Error(err, 'L8_ERR_HANDSHAKE');
+      this.log.warn({ code: e.code, err: e.message, transport }, 'link refused');
+    }
+  }
+
+  #listen(
+    transport: LinkTransport,
+    at: { host: string; port: number } | { path: string },
+  ): Promise<{ host: string; port: number }> {
+    const server = createServer({ noDelay: true }, (socket) => void this.#accept(socket, transport));
+    this.#servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', (e) => reject(toL8Error(e, 'L8_ERR_CONNECT')));
+      server.listen(at, () => {
+        const a = server.address();
+        resolve(typeof a === 'object' && a !== null ? { host: a.address, port: a.port } : { host: '', port: 0 });
+      });
+    });
+  }
+
+  async #listenUnix(path: string): Promise<string> {
+    mkdirSync(dirname(path), { recursive: true });
+    if (existsSync(path) && !(await isLive(path))) await unlink(path);
+    await this.#listen('unix', { path });
+    await chmod(path, 0o660);
+    return path;
+  }
+}
+
+function isLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ path });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,403 @@
+import { HealthTable, parseDelta, StatsSampler } from '@layer8/health';
+import {
+  Action,
+  type ControlBody,
+  controlBody,
+  DEFAULT_MAX_FRAME,
+  decodeMessage,
+  encodeControl,
+  encodeMessage,
+  fromWire,
+  Kind,
+  type L8Error,
+  l8error,
+  type Message,
+  Mode,
+  type NodeId,
+  newNodeId,
+  PROTOCOL_VERSION,
+  toL8Error,
+  ZERO_NODE_ID,
+} from '@layer8/protocol';
+import { dialLink, FramedLink, type NodeHello } from '@layer8/security';
+import { discoverVNet } from './discovery.ts';
+import { Dispatcher, type Handler, type Subscription } from './dispatch.ts';
+import { InstancePicker } from './instance-picker.ts';
+import { encodePayload, Incoming, type Payload } from './payload.ts';
+import { PendingTable } from './pending.ts';
+import type { LeaderResolver, RequestOptions, Target, VNicOptions } from './vnic-options.ts';
+
+/** Connection state of a VNic. */
+export type VNicState = 'idle' | 'connecting' | 'connected' | 'closed';
+
+/**
+ * The client library inside each process (DESIGN.md §1, §4): finds and connects to the local VNet,
+ * reconnects with back-off and jitter, sends unicast, multicast and requests, and runs handlers.
+ *
+ * Invariants: `#link` is set exactly while `state` is `connected`; `#vnetId` is the VNet of the current
+ * (or last) link; the node id never changes, so reconnects keep the node's identity in health.
+ */
+export class VNic {
+  readonly id: NodeId;
+  readonly alias: string;
+  /** The replicated health table (every node's record), kept current by the VNet. */
+  readonly health = new HealthTable();
+  readonly #o: VNicOptions;
+  readonly #pending: PendingTable;
+  readonly #dispatch: Dispatcher;
+  readonly #picker: InstancePicker;
+  readonly #sampler = new StatsSampler();
+  #link: FramedLink | undefined;
+  #vnetId: NodeId = ZERO_NODE_ID;
+  #state: VNicState = 'idle';
+  #delay: number;
+  #timers: NodeJS.Timeout[] = [];
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #ready: { resolve: () => void; reject: (e: L8Error) => void } | undefined;
+  #leader: LeaderResolver | undefined;
+
+  constructor(options: VNicOptions) {
+    this.#o = options;
+    this.id = options.id ?? newNodeId();
+    this.alias = options.alias ?? `vnic-${process.pid}`;
+    this.#delay = options.reconnect?.firstMs ?? 100;
+    this.#pending = new PendingTable(options.maxPending ?? 100_000);
+    this.#picker = new InstancePicker(this.health);
+    this.#dispatch = new Dispatcher({
+      id: this.id,
+      vnetId: () => this.#vnetId,
+      send: (frame) => this.#send(frame),
+      control: (body) => this.#control(body),
+    });
+    this.health.onChange((e) => {
+      if (e.type === 'unreachable' || e.type === 'removed') {
+        this.#pending.failNode(
+          e.record.id,
+          l8error('L8_ERR_UNREACHABLE', `node ${e.record.alias} (${e.record.id}) is ${e.type}`),
+        );
+      }
+    });
+  }
+
+  /** Current connection state. */
+  get state(): VNicState {
+    return this.#state;
+  }
+
+  /** The VNet this VNic is attached to (zero id before the first link). */
+  get vnetId(): NodeId {
+    return this.#vnetId;
+  }
+
+  /** Requests in flight. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Traffic counters of the current link. */
+  get linkStats(): FramedLink['stats'] | undefined {
+    return this.#link?.stats;
+  }
+
+  /**
+   * Connects to the VNet and resolves once the health table holds the VNet's slice. Keeps reconnecting
+   * afterwards until {@link close}. Rejects if the first attempt fails with a non-retryable error
+   * (wrong provider, wrong version); retryable failures are retried.
+   */
+  connect(): Promise<void> {
+    if (this.#state === 'closed') return Promise.reject(l8error('L8_ERR_CLOSED', 'VNic is closed'));
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject };
+    });
+    if (this.#state === 'idle') void this.#dial();
+    this.#timers = [
+      setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#heartbeatMs / 3))).unref(),
+      setInterval(() => this.#sendStats(), this.#o.statsMs ?? 10_000).unref(),
+    ];
+    return ready;
+  }
+
+  /** Registers `handler` for (service, area); the VNet and, through health, every node learns of it. */
+  subscribe(service: string, area: number, handler: Handler): Subscription {
+    return this.#dispatch.subscribe(service, area, handler);
+  }
+
+  /** Sets the resolver that `leader` mode uses (the election service installs one). */
+  setLeaderResolver(resolver: LeaderResolver | undefined): void {
+    this.#leader = resolver;
+  }
+
+  /** Sends a one-way message to one node's (service, area) handler. @throws L8_ERR_CLOSED, L8_ERR_BACKPRESSURE */
+  unicast(node: NodeId, service: string, area: number, payload?: Payload): void {
+    this.#send(this.#frame(Kind.NOTIFY, Mode.UNICAST, node, service, area, 0, payload, {}));
+  }
+
+  /**
+   * Sends a one-way message to every subscriber of (service, area) in the overlay, each once; peer VNets
+   * receive one copy only when they have a subscriber. The sender's own handler is not called.
+   */
+  multicast(service: string, area: number, payload?: Payload): void {
+    this.#send(this.#frame(Kind.NOTIFY, Mode.MULTICAST, ZERO_NODE_ID, service, area, 0, payload, {}));
+  }
+
+  /**
+   * Sends a request and resolves with the reply. Fails at once with a typed error when the target is
+   * unreachable, has no instance, the handler fails, or the link pushes back; `L8_ERR_TIMEOUT` after the
+   * deadline; `L8_ERR_ABORTED` when `signal` aborts.
+   */
+  async request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {
+    if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
+    const area = target.area ?? 0;
+    const mode = 'node' in target ? 'unicast' : (target.mode ?? 'round-robin');
+    if (mode === 'local') {
+      const local = this.#dispatch.handlerOf(target.service, area);
+      if (local !== undefined) return this.#inProcess(local, target.service, area, payload, options);
+    }
+    const node = 'node' in target ? target.node : this.#resolve(target.service, area, mode);
+    const timeout = options.timeoutMs ?? this.#o.timeoutMs ?? 30_000;
+    const { seq, promise } = this.#pending.add(node, timeout, options.onProgress, options.signal);
+    try {
+      this.#send(
+        this.#frame(Kind.REQUEST, MODE_BYTE[mode] as Mode, node, target.service, area, seq, payload, options, timeout),
+      );
+    } catch (err) {
+      this.#pending.fail(seq, toL8Error(err, 'L8_ERR_CONNECT'));
+    }
+    return promise;
+  }
+
+  /** Closes the link and stops reconnecting; pending requests fail with `L8_ERR_CLOSED` (idempotent). */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#reconnectTimer);
+    this.#sampler.close();
+    this.#pending.failAll(l8error('L8_ERR_CLOSED', 'VNic closed'));
+    this.#link?.close();
+    this.#ready?.reject(l8error('L8_ERR_CLOSED', 'VNic closed'));
+  }
+
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  get #heartbeatMs(): number {
+    return this.#o.heartbeatMs ?? 3000;
+  }
+
+  #resolve(service: string, area: number, mode: string): NodeId {
+    if (mode === 'leader') {
+      const leader = this.#leader?.(service, area);
+      if (leader === undefined) throw l8error('L8_ERR_NO_LEADER', `no elected leader for ${service}/${area}`);
+      return leader;
+    }
+    const node = this.#picker.pick(service, area, mode === 'round-robin' ? undefined : this.#vnetId);
+    if (node === undefined) throw l8error('L8_ERR_NO_SERVICE', `no instance of ${service}/${area} in the overlay`);
+    return node;
+  }
+
+  async #inProcess(
+    handler: Handler,
+    service: string,
+    area: number,
+    payload: Payload,
+    options: RequestOptions,
+  ): Promise<Incoming> {
+    const { payload: bytes, contentType } = encodePayload(payload);
+    const m: Message = {
+      kind: Kind.REQUEST,
+      mode: Mode.LOCAL,
+      priority: 4,
+      hops: 0,
+      area,
+      sequence: 0,
+      deadlineMs: 0,
+      source: this.id,
+      origin: this.#vnetId,
+      destination: this.id,
+      contentType,
+      action: (options.action ?? Action.HANDLE) as Action,
+      service,
+      aaa: options.aaa ?? '',
+      payload: bytes,
+      traceparent: options.traceparent,
+    };
+    const progress = {
+      progress: (p: Payload) => options.onProgress?.(new Incoming({ ...m, kind: Kind.PROGRESS, ...encodePayload(p) })),
+    };
+    try {
+      const result = await handler(new Incoming(m), progress);
+      return new Incoming({ ...m, kind: Kind.REPLY, ...encodePayload(result) });
+    } catch (err) {
+      throw fromWire(toL8Error(err).toWire());
+    }
+  }
+
+  #frame(
+    kind: Kind,
+    mode: Mode,
+    node: NodeId,
+    service: string,
+    area: number,
+    seq: number,
+    payload: Payload,
+    o: RequestOptions,
+    timeout = 0,
+  ): Buffer {
+    const { payload: bytes, contentType } = encodePayload(payload);
+    return encodeMessage({
+      kind,
+      mode,
+      source: this.id,
+      origin: this.#vnetId,
+      destination: node,
+      service,
+      area,
+      sequence: seq,
+      deadlineMs: timeout,
+      priority: o.priority ?? 4,
+      action: (o.action ?? Action.HANDLE) as Action,
+      aaa: o.aaa ?? '',
+      traceparent: o.traceparent,
+      contentType,
+      payload: bytes,
+    });
+  }
+
+  #send(frame: Buffer): void {
+    if (this.#link === undefined) {
+      throw l8error(this.#state === 'closed' ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
+    }
+    this.#link.send(frame);
+  }
+
+  #control(body: ControlBody): void {
+    if (this.#link !== undefined && !this.#link.closed) this.#link.send(encodeControl(this.id, body));
+  }
+
+  #hello(): NodeHello {
+    return {
+      version: PROTOCOL_VERSION,
+      nodeId: this.id,
+      alias: this.alias,
+      role: 'vnic',
+      vnet: this.#vnetId,
+      services: this.#dispatch.services(),
+      maxFrame: this.#o.maxFrame ?? DEFAULT_MAX_FRAME,
+      heartbeatMs: this.#heartbeatMs,
+    };
+  }
+
+  async #dial(): Promise<void> {
+    this.#state = 'connecting';
+    try {
+      const address = discoverVNet(this.#o.vnet, this.#o.env ?? process.env, this.#o.socketPath);
+      const opened = await dialLink(this.#o.provider, address, this.#hello(), this.#o.handshakeMs);
+      if (this.#isClosed()) return void opened.stream.destroy();
+      this.#vnetId = opened.hello.nodeId;
+      this.#delay = this.#o.reconnect?.firstMs ?? 100;
+      this.#link = new FramedLink(opened.stream, {
+        head: opened.head,
+        maxFrame: this.#o.maxFrame ?? DEFAULT_MAX_FRAME,
+        maxQueuedBytes: this.#o.maxQueuedBytes ?? 8 * 1024 * 1024,
+        onFrame: (f) => this.#onFrame(f),
+        onClose: (e) => this.#onClose(e),
+      });
+      this.#state = 'connected';
+      this.#link.start();
+    } catch (err) {
+      this.#retry(toL8Error(err, 'L8_ERR_CONNECT'));
+    }
+  }
+
+  #retry(error: L8Error): void {
+    if (this.#state === 'closed') return;
+    if (!error.retryable && this.#ready !== undefined) {
+      this.#ready.reject(error);
+      this.#ready = undefined;
+    }
+    this.#state = 'connecting';
+    const max = this.#o.reconnect?.maxMs ?? 5000;
+    const wait = this.#delay * (0.7 + Math.random() * 0.6);
+    this.#delay = Math.min(max, this.#delay * 2);
+    this.#reconnectTimer = setTimeout(() => void this.#dial(), wait).unref();
+  }
+
+  #onClose(error: L8Error | undefined): void {
+    this.#link = undefined;
+    this.#pending.failAll(l8error('L8_ERR_CONNECT', `link to the VNet closed${error ? `: ${error.message}` : ''}`));
+    this.#retry(error ?? l8error('L8_ERR_CONNECT', 'link closed'));
+  }
+
+  #onFrame(frame: Buffer): void {
+    let m: Message;
+    try {
+      m = decodeMessage(frame);
+    } catch {
+      return;
+    }
+    switch (m.kind) {
+      case Kind.REPLY:
+        return this.#pending.complete(m, undefined, false);
+      case Kind.FAIL:
+        return this.#pending.complete(
+          m,
+          fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail without error' }),
+          false,
+        );
+      case Kind.PROGRESS:
+        return this.#pending.complete(m, undefined, true);
+      case Kind.CONTROL:
+        return this.#onControl(m);
+      default:
+        return this.#dispatch.deliver(m);
+    }
+  }
+
+  #onControl(m: Message): void {
+    let body: ControlBody;
+    try {
+      body = controlBody(m);
+    } catch {
+      return;
+    }
+    if (body.t === 'health') this.#onHealth(body.delta);
+    else if (body.t === 'drop' && typeof body.vnet === 'string') this.health.dropSlice(body.vnet);
+  }
+
+  #onHealth(value: unknown): void {
+    const delta = parseDelta(value);
+    if (delta === undefined) return;
+    if (!this.health.applyDelta(delta)) return this.#control({ t: 'resync' });
+    if (delta.vnet === this.#vnetId && this.#ready !== undefined) {
+      this.#ready.resolve();
+      this.#ready = undefined;
+    }
+  }
+
+  #heartbeat(): void {
+    const link = this.#link;
+    if (link === undefined) return;
+    const now = performance.now();
+    if (now - link.lastReceivedAt > this.#heartbeatMs) {
+      link.close(
+        l8error('L8_ERR_TIMEOUT', `no frame from the VNet within the ${this.#heartbeatMs} ms heartbeat deadline`),
+      );
+    } else if (now - link.lastSentAt >= this.#heartbeatMs / 3) {
+      this.#control({ t: 'hb' });
+    }
+  }
+
+  #sendStats(): void {
+    if (this.#link !== undefined) this.#control({ t: 'stats', stats: this.#sampler.sample(this.#link.stats) });
+  }
+}
+
+const MODE_BYTE: Record<string, Mode> = {
+  unicast: Mode.UNICAST,
+  'round-robin': Mode.ROUND_ROBIN,
+  proximity: Mode.PROXIMITY,
+  local: Mode.LOCAL,
+  leader: Mode.LEADER,
+};
