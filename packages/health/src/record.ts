@@ -52,6 +52,8 @@ export interface HealthDelta {
   readonly full: boolean;
   readonly upsert: readonly HealthRecord[];
   readonly remove: readonly NodeId[];
+  /** True when only load figures changed: receivers may batch it with others. */
+  readonly stats?: boolean;
 }
 
 /** Checks the shape of a delta received from a peer; returns it typed, or undefined when malformed. */

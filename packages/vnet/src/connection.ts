@@ -14,6 +14,8 @@ export interface DropCounters {
   noService: number;
   /** Hop count exhausted. */
   ttl: number;
+  /** Links closed because a frame was over the maximum size. */
+  tooLarge: number;
   /** A receiver's queue was full. */
   backpressure: number;
 }

@@ -15,7 +15,8 @@ export interface ControlCounters {
  * local VNics, heartbeats with deadlines (DESIGN.md §5), and the derived route and service tables.
  *
  * Invariants: `#seq` is the sequence of the last delta this VNet wrote; `#dirty` holds node ids whose
- * stats changed since the last stats round; `#removals` holds a timer per unreachable local node.
+ * stats changed since the last stats round; `#removals` holds a timer per unreachable local node;
+ * `#localQueue` holds deltas not yet sent to local VNics, in the order they were applied.
  */
 export class ControlPlane {
   readonly counters: ControlCounters = { heartbeatsSent: 0, healthSent: 0, rounds: 0 };
@@ -25,6 +26,7 @@ export class ControlPlane {
   readonly #dirty = new Set<string>();
   readonly #removals = new Map<string, NodeJS.Timeout>();
   #seq = 0;
+  #localQueue: HealthDelta[] = [];
   #timers: NodeJS.Timeout[] = [];
 
   constructor(vnet: VNet) {
@@ -36,7 +38,7 @@ export class ControlPlane {
     const v = this.#vnet;
     v.health.upsert(this.#record(v.id, v.alias, 'vnet', [], this.#startedAt));
     this.#timers = [
-      setInterval(() => this.#heartbeatRound(), Math.max(10, Math.floor(v.options.heartbeatMs / 3))).unref(),
+      setInterval(() => this.#heartbeatRound(), Math.max(10, Math.floor(v.options.heartbeatMs / 4))).unref(),
       setInterval(() => this.#statsRound(), v.options.statsMs).unref(),
     ];
   }
@@ -60,6 +62,7 @@ export class ControlPlane {
       if (v.peers.get(conn.id) !== conn) return;
       v.peers.delete(conn.id);
       v.health.dropSlice(conn.id);
+      this.#localQueue = this.#localQueue.filter((d) => d.vnet !== conn.id);
       this.#toLocals({ t: 'drop', vnet: conn.id });
     } else {
       if (v.locals.get(conn.key) !== conn) return;
@@ -145,7 +148,8 @@ export class ControlPlane {
       this.#send(from, { t: 'resync' });
       return;
     }
-    this.#toLocals({ t: 'health', delta });
+    this.#localQueue.push(delta);
+    if (!delta.stats) this.#flushLocals();
     this.rebuild();
   }
 
@@ -174,17 +178,27 @@ export class ControlPlane {
   }
 
   /** Writes records of this VNet's slice and sends the delta to every peer and local VNic. */
-  #publish(upsert: HealthRecord[], remove: string[]): void {
+  #publish(upsert: HealthRecord[], remove: string[], stats = false): void {
     const health = this.#vnet.health;
     for (const r of upsert) health.upsert(r);
     for (const id of remove) health.remove(id);
-    const delta: HealthDelta = { vnet: this.#vnet.id, seq: ++this.#seq, full: false, upsert, remove };
+    const delta: HealthDelta = { vnet: this.#vnet.id, seq: ++this.#seq, full: false, upsert, remove, stats };
     health.applyDelta({ ...delta, full: true, upsert: health.sliceOf(this.#vnet.id), remove: [] });
     const frame = encodeControl(this.#vnet.id, { t: 'health', delta });
     for (const c of this.#vnet.peers.values()) this.#sendFrame(c, frame);
-    for (const c of this.#vnet.locals.values()) this.#sendFrame(c, frame);
-    this.counters.healthSent += this.#vnet.peers.size + this.#vnet.locals.size;
+    this.counters.healthSent += this.#vnet.peers.size;
+    this.#localQueue.push(delta);
+    this.#flushLocals();
     this.rebuild();
+  }
+
+  /** Sends the queued deltas (peers' stats deltas wait here for the next round) to every local VNic. */
+  #flushLocals(): void {
+    if (this.#localQueue.length === 0) return;
+    const frame = encodeControl(this.#vnet.id, { t: 'health', deltas: this.#localQueue });
+    this.#localQueue = [];
+    for (const c of this.#vnet.locals.values()) this.#sendFrame(c, frame);
+    this.counters.healthSent += this.#vnet.locals.size;
   }
 
   #fullSlice(): HealthDelta {
@@ -199,11 +213,13 @@ export class ControlPlane {
 
   /** Sends a new local VNic every writer's slice. */
   #sendDump(conn: Connection): void {
+    this.#flushLocals();
     const health = this.#vnet.health;
-    for (const vnet of health.writers()) {
+    const deltas = health.writers().map((vnet) => {
       const seq = vnet === this.#vnet.id ? this.#seq : (health.seqOf(vnet) ?? 0);
-      this.#send(conn, { t: 'health', delta: { vnet, seq, full: true, upsert: health.sliceOf(vnet), remove: [] } });
-    }
+      return { vnet, seq, full: true, upsert: health.sliceOf(vnet), remove: [] };
+    });
+    this.#send(conn, { t: 'health', deltas });
   }
 
   #heartbeatRound(): void {
@@ -216,7 +232,7 @@ export class ControlPlane {
         c.link.close(
           l8error('L8_ERR_TIMEOUT', `no frame from ${c.hello.alias} within the ${deadline} ms heartbeat deadline`),
         );
-      } else if (now - c.link.lastSentAt >= deadline / 3) {
+      } else if (now - c.link.lastSentAt >= deadline / 2) {
         this.#sendFrame(c, hb);
         this.counters.heartbeatsSent++;
       }
@@ -240,7 +256,7 @@ export class ControlPlane {
       if (r !== undefined) changed.push(r);
     }
     this.#dirty.clear();
-    this.#publish(changed, []);
+    this.#publish(changed, [], true);
   }
 
   #record(

@@ -41,7 +41,15 @@ export class VNet {
   readonly id: string;
   readonly alias: string;
   readonly health = new HealthTable();
-  readonly drops: DropCounters = { spoofed: 0, malformed: 0, unreachable: 0, noService: 0, ttl: 0, backpressure: 0 };
+  readonly drops: DropCounters = {
+    spoofed: 0,
+    malformed: 0,
+    unreachable: 0,
+    noService: 0,
+    ttl: 0,
+    tooLarge: 0,
+    backpressure: 0,
+  };
   readonly locals = new Map<string, Connection>();
   readonly peers = new Map<string, Connection>();
   readonly routes = new Map<string, Connection>();
@@ -172,6 +180,7 @@ export class VNet {
   }
 
   #detached(conn: Connection, err: L8Error | undefined): void {
+    if (err?.code === 'L8_ERR_FRAME_TOO_LARGE') this.drops.tooLarge++;
     if (err !== undefined) this.log.warn({ node: conn.id, code: err.code, err: err.message }, 'link closed');
     this.control.detached(conn);
     if (conn.isPeer) for (const d of this.#dialers) d.poke();

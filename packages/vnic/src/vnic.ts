@@ -49,6 +49,7 @@ export class VNic {
   readonly #sampler = new StatsSampler();
   #link: FramedLink | undefined;
   #vnetId: NodeId = ZERO_NODE_ID;
+  #peerMaxFrame = DEFAULT_MAX_FRAME;
   #state: VNicState = 'idle';
   #delay: number;
   #timers: NodeJS.Timeout[] = [];
@@ -111,7 +112,7 @@ export class VNic {
     });
     if (this.#state === 'idle') void this.#dial();
     this.#timers = [
-      setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#heartbeatMs / 3))).unref(),
+      setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#heartbeatMs / 4))).unref(),
       setInterval(() => this.#sendStats(), this.#o.statsMs ?? 10_000).unref(),
     ];
     return ready;
@@ -269,6 +270,15 @@ export class VNic {
     if (this.#link === undefined) {
       throw l8error(this.#state === 'closed' ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
     }
+    if (frame.length - 4 > this.#peerMaxFrame) {
+      throw l8error(
+        'L8_ERR_FRAME_TOO_LARGE',
+        `a frame of ${frame.length - 4} bytes is over the VNet's maximum of ${this.#peerMaxFrame}`,
+        {
+          data: { length: frame.length - 4, max: this.#peerMaxFrame },
+        },
+      );
+    }
     this.#link.send(frame);
   }
 
@@ -296,6 +306,7 @@ export class VNic {
       const opened = await dialLink(this.#o.provider, address, this.#hello(), this.#o.handshakeMs);
       if (this.#isClosed()) return void opened.stream.destroy();
       this.#vnetId = opened.hello.nodeId;
+      this.#peerMaxFrame = opened.hello.maxFrame;
       this.#delay = this.#o.reconnect?.firstMs ?? 100;
       this.#link = new FramedLink(opened.stream, {
         head: opened.head,
@@ -362,7 +373,7 @@ export class VNic {
     } catch {
       return;
     }
-    if (body.t === 'health') this.#onHealth(body.delta);
+    if (body.t === 'health' && Array.isArray(body.deltas)) for (const d of body.deltas) this.#onHealth(d);
     else if (body.t === 'drop' && typeof body.vnet === 'string') this.health.dropSlice(body.vnet);
   }
 
@@ -384,7 +395,7 @@ export class VNic {
       link.close(
         l8error('L8_ERR_TIMEOUT', `no frame from the VNet within the ${this.#heartbeatMs} ms heartbeat deadline`),
       );
-    } else if (now - link.lastSentAt >= this.#heartbeatMs / 3) {
+    } else if (now - link.lastSentAt >= this.#heartbeatMs / 2) {
       this.#control({ t: 'hb' });
     }
   }

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { L8Error } from '@layer8/protocol';
+import { devProvider, FaultProxy, startTopology, tempDir, waitFor } from '@layer8/testkit';
+import { VNet } from '@layer8/vnet';
+import { VNic } from '@layer8/vnic';
+
+const HB = 300;
+
+describe('heartbeats, failure detection and healing', () => {
+  test('a silent VNic becomes unreachable, its waiters fail, then it is removed', async () => {
+    const dir = tempDir();
+    const vnet = new VNet({
+      provider: devProvider(),
+      host: '127.0.0.2',
+      port: 0,
+      socketPath: `${dir.path}/v.sock`,
+      heartbeatMs: HB,
+    });
+    await vnet.start();
+    const proxy = new FaultProxy(vnet.addresses.tcp);
+    const via = await proxy.listen('127.0.0.2');
+    const silent = new VNic({ provider: devProvider(), vnet: via, heartbeatMs: 60_000, alias: 'silent' });
+    const asker = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` }, heartbeatMs: HB });
+    try {
+      await Promise.all([silent.connect(), asker.connect()]);
+      silent.subscribe('slow', 0, () => new Promise(() => undefined));
+      await waitFor(() => asker.health.instances('slow', 0).length === 1);
+      const pending = asker.request({ node: silent.id, service: 'slow' }, undefined, { timeoutMs: 30_000 });
+      const t0 = performance.now();
+      proxy.blackhole();
+      await assert.rejects(pending, (e: L8Error) => e.code === 'L8_ERR_UNREACHABLE');
+      const detectedMs = performance.now() - t0;
+      assert.ok(detectedMs < 30_000);
+      await waitFor(() => asker.health.get(silent.id) === undefined, {
+        timeoutMs: 4 * HB + 2000,
+        what: 'silent node removed',
+      });
+      assert.equal(vnet.health.get(silent.id), undefined);
+    } finally {
+      await Promise.all([silent.close(), asker.close()]);
+      await proxy.close();
+      await vnet.close();
+      dir.remove();
+    }
+  });
+
+  test('a cut peer link is redialled and routes and services return', async () => {
+    const dir = tempDir();
+    const a = new VNet({
+      provider: devProvider(),
+      host: '127.0.0.2',
+      port: 0,
+      socketPath: false,
+      heartbeatMs: HB,
+      alias: 'a',
+    });
+    await a.start();
+    const proxy = new FaultProxy(a.addresses.tcp);
+    const via = await proxy.listen('127.0.0.3');
+    const b = new VNet({
+      provider: devProvider(),
+      host: '127.0.0.3',
+      port: 0,
+      socketPath: `${dir.path}/b.sock`,
+      peers: [via],
+      heartbeatMs: HB,
+      alias: 'b',
+    });
+    await b.start();
+    const onA = new VNic({ provider: devProvider(), vnet: a.addresses.tcp, heartbeatMs: HB });
+    const onB = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/b.sock` }, heartbeatMs: HB });
+    try {
+      await Promise.all([onA.connect(), onB.connect()]);
+      onA.subscribe('svc', 0, () => 'ok');
+      await waitFor(() => onB.health.instances('svc', 0).length === 1, { what: 'service seen across' });
+      proxy.cut();
+      await waitFor(() => onB.health.get(onA.id) === undefined, { what: 'remote node dropped after the cut' });
+      await assert.rejects(onB.request({ service: 'svc' }), (e: L8Error) => e.code === 'L8_ERR_NO_SERVICE');
+      proxy.heal();
+      await waitFor(() => onB.health.instances('svc', 0).length === 1, {
+        timeoutMs: 10_000,
+        what: 'service back after redial',
+      });
+      assert.equal((await onB.request({ service: 'svc' })).json(), 'ok');
+    } finally {
+      await Promise.all([onA.close(), onB.close()]);
+      await proxy.close();
+      await Promise.all([a.close(), b.close()]);
+      dir.remove();
+    }
+  });
+
+  test('a black-holed peer link is closed at the heartbeat deadline and healed', async () => {
+    const a = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false, heartbeatMs: HB });
+    await a.start();
+    const proxy = new FaultProxy(a.addresses.tcp);
+    const via = await proxy.listen('127.0.0.3');
+    const b = new VNet({
+      provider: devProvider(),
+      host: '127.0.0.3',
+      port: 0,
+      socketPath: false,
+      peers: [via],
+      heartbeatMs: HB,
+    });
+    await b.start();
+    try {
+      await waitFor(() => a.peers.size === 1 && b.peers.size === 1);
+      proxy.blackhole();
+      await waitFor(() => a.peers.size === 0 && b.peers.size === 0, {
+        timeoutMs: 4 * HB + 2000,
+        what: 'peer declared dead',
+      });
+      proxy.heal();
+      await waitFor(() => a.peers.size === 1 && b.peers.size === 1, { timeoutMs: 10_000, what: 'peer back' });
+      await waitFor(() => a.health.get(b.id)?.status === 'up' && b.health.get(a.id)?.status === 'up');
+    } finally {
+      await proxy.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('a VNic reconnects after its VNet restarts on the same address', async () => {
+    const dir = tempDir();
+    const sock = `${dir.path}/v.sock`;
+    const first = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: sock, heartbeatMs: HB });
+    await first.start();
+    const n = new VNic({
+      provider: devProvider(),
+      vnet: { path: sock },
+      heartbeatMs: HB,
+      reconnect: { firstMs: 20, maxMs: 200 },
+    });
+    try {
+      await n.connect();
+      n.subscribe('svc', 0, () => 'ok');
+      await first.close();
+      await waitFor(() => n.state === 'connecting');
+      const second = new VNet({
+        provider: devProvider(),
+        host: '127.0.0.2',
+        port: 0,
+        socketPath: sock,
+        heartbeatMs: HB,
+      });
+      await second.start();
+      try {
+        await waitFor(() => second.health.get(n.id)?.services.length === 1, {
+          timeoutMs: 5000,
+          what: 'VNic back with its services',
+        });
+        assert.equal(n.vnetId, second.id);
+      } finally {
+        await n.close();
+        await second.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('heartbeat and health messages per round grow with nodes, not their square', async () => {
+    const HB_ROUND = 400;
+    const perRound = async (vnets: number): Promise<{ nodes: number; messages: number }> => {
+      const topo = await startTopology({
+        vnets,
+        vnicsPerVnet: 4,
+        provider: () => devProvider(),
+        heartbeatMs: HB_ROUND,
+        statsMs: 3 * HB_ROUND,
+      });
+      try {
+        await topo.converged();
+        const frames = (): number =>
+          topo.vnets.reduce(
+            (s, v) => s + [...v.locals.values(), ...v.peers.values()].reduce((t, c) => t + c.link.stats.framesOut, 0),
+            0,
+          ) + topo.vnics.flat().reduce((s, n) => s + (n.linkStats?.framesOut ?? 0), 0);
+        const [f0, t0] = [frames(), performance.now()];
+        const r0 = topo.vnets[0]!.control.counters.rounds;
+        await waitFor(() => topo.vnets[0]!.control.counters.rounds >= r0 + 24, { timeoutMs: 10_000 });
+        const rounds = (performance.now() - t0) / HB_ROUND;
+        return { nodes: vnets * 5, messages: (frames() - f0) / rounds };
+      } finally {
+        await topo.close();
+      }
+    };
+    const small = await perRound(3);
+    const large = await perRound(6);
+    const growth = large.messages / small.messages;
+    console.log(`health traffic per heartbeat round: ${JSON.stringify({ small, large })}`);
+    const nodeGrowth = large.nodes / small.nodes;
+    const detail = JSON.stringify({ small, large });
+    assert.ok(
+      growth < nodeGrowth * 1.5,
+      `messages per round grew ${growth.toFixed(2)}× for ${nodeGrowth}× nodes ${detail}`,
+    );
+    assert.ok(
+      large.messages <= 6 * large.nodes,
+      `${large.messages} messages per round for ${large.nodes} nodes ${detail}`,
+    );
+  });
+});
