@@ -332,7 +332,8 @@ export class VNic {
     const max = this.#o.reconnect?.maxMs ?? 5000;
     const wait = this.#delay * (0.7 + Math.random() * 0.6);
     this.#delay = Math.min(max, this.#delay * 2);
-    this.#reconnectTimer = setTimeout(() => void this.#dial(), wait).unref();
+    // ref'd on purpose: a VNic that is reconnecting is work in progress, as a pending socket would be
+    this.#reconnectTimer = setTimeout(() => void this.#dial(), wait);
   }
 
   #onClose(error: L8Error | undefined): void {

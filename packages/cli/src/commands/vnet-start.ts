@@ -1,0 +1,55 @@
+import type { LinkAddress } from '@layer8/security';
+import { DEFAULT_VNET_PORT, VNet } from '@layer8/vnet';
+import { parseAddress } from '@layer8/vnic';
+import type { Command } from 'commander';
+import type { CliIo } from '../io.ts';
+import { providerFrom, type SecurityFlags } from '../providers.ts';
+
+interface VNetStartFlags extends SecurityFlags {
+  readonly host: string;
+  readonly port: string;
+  readonly socket?: string | false;
+  readonly peer: string[];
+  readonly heartbeat: string;
+  readonly alias?: string;
+}
+
+/** `l8 vnet start`: runs a VNet in the foreground until SIGINT or SIGTERM. */
+export function vnetStartCommand(parent: Command, io: CliIo): void {
+  parent
+    .command('start')
+    .description('run the VNet of this host in the foreground')
+    .option('--host <host>', 'TCP listen address', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0 picks a free one)', String(DEFAULT_VNET_PORT))
+    .option('--socket <path>', 'unix socket path for local VNics (default /tmp/layer8/vnet.sock)')
+    .option('--no-socket', 'do not listen on a unix socket')
+    .option(
+      '--peer <host:port>',
+      'peer VNet to keep dialled (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option('--heartbeat <ms>', 'heartbeat deadline per link', '3000')
+    .option('--alias <name>', 'human name of this VNet')
+    .option('--security <dir>', 'overlay directory made by `l8 security init` (TLS 1.3)')
+    .option('--node <name>', 'certificate name of this node in --security DIR')
+    .option('--dev-passphrase <text>', 'dev provider passphrase (no TLS, loopback only)')
+    .option('--force-insecure', 'let the dev provider listen on non-loopback addresses')
+    .action(async (flags: VNetStartFlags) => {
+      const vnet = new VNet({
+        provider: providerFrom(flags, io.env, io.warn),
+        host: flags.host,
+        port: Number(flags.port),
+        peers: flags.peer.map((p) => parseAddress(p) as LinkAddress),
+        heartbeatMs: Number(flags.heartbeat),
+        ...(flags.socket === undefined ? {} : { socketPath: flags.socket }),
+        ...(flags.alias === undefined ? {} : { alias: flags.alias }),
+        logger: { info: () => undefined, warn: (o, m) => io.warn(`${m ?? ''} ${JSON.stringify(o)}`) },
+      });
+      const a = await vnet.start();
+      io.out(`l8 vnet ${vnet.id} listening on tcp ${a.tcp.host}:${a.tcp.port}${a.unix ? ` and unix ${a.unix}` : ''}`);
+      await io.untilStopped();
+      await vnet.close();
+      io.out('l8 vnet stopped');
+    });
+}
