@@ -61,29 +61,83 @@ export type MessageInit = Partial<Message> & Pick<Message, 'kind' | 'source'>;
 
 const EMPTY = new Uint8Array(0);
 
+/** Strings up to this many UTF-16 units are measured and copied in JS; longer ones natively. */
+const SHORT_TEXT = 32;
+
+/** UTF-8 length of `s`. Short ASCII strings (most service names) skip the native call. */
 function utf8Len(s: string | undefined): number {
-  return s === undefined || s.length === 0 ? 0 : Buffer.byteLength(s, 'utf8');
+  if (s === undefined) return 0;
+  const n = s.length;
+  if (n > SHORT_TEXT) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return n;
 }
+
+/** Writes `s` (`len` UTF-8 bytes, from {@link utf8Len}) at `at`; returns the offset after it. */
+function writeText(buf: Buffer, at: number, s: string, len: number): number {
+  // len === s.length exactly when s is ASCII: every other UTF-16 unit takes 2 or more UTF-8 bytes.
+  if (len !== s.length || len > SHORT_TEXT) return at + buf.write(s, at, len, 'utf8');
+  for (let i = 0; i < len; i++) buf[at + i] = s.charCodeAt(i);
+  return at + len;
+}
+
+const NO_DATA = Buffer.alloc(0);
 
 function errorParts(error: WireError | undefined): [Buffer, Buffer, Buffer] | undefined {
   if (error === undefined) return undefined;
-  const data = error.data === undefined ? EMPTY : Buffer.from(JSON.stringify(error.data), 'utf8');
-  return [Buffer.from(error.code, 'utf8'), Buffer.from(error.message, 'utf8'), Buffer.from(data)];
+  let json: string | undefined;
+  try {
+    json = error.data === undefined ? undefined : JSON.stringify(error.data);
+  } catch (e) {
+    invalid(`error data is not JSON-serialisable (${(e as Error).message})`);
+  }
+  const code = Buffer.from(error.code, 'utf8');
+  if (code.length > 0xffff) invalid('error code over 65535 bytes');
+  const data = json === undefined ? NO_DATA : Buffer.from(json, 'utf8');
+  return [code, Buffer.from(error.message, 'utf8'), data];
+}
+
+function invalid(what: string): never {
+  throw l8error('L8_ERR_INVALID_ARGUMENT', `cannot encode: ${what}`);
+}
+
+function checkRange(value: number | undefined, max: number, what: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= max)) {
+    invalid(`${what} ${value} is not an integer in 0-${max}`);
+  }
+}
+
+function checkNumbers(m: MessageInit): void {
+  if (!(Number.isInteger(m.kind) && m.kind >= 1 && m.kind <= 7)) invalid(`unknown kind ${m.kind}`);
+  checkRange(m.mode, 5, 'mode');
+  checkRange(m.priority, 7, 'priority');
+  checkRange(m.hops, 255, 'hop count');
+  checkRange(m.area, 0xffff, 'area');
+  checkRange(m.sequence, 0xffffffff, 'sequence');
+  checkRange(m.deadlineMs, 0xffffffff, 'deadline');
+  checkRange(m.contentType, 4, 'content type');
+  checkRange(m.action, 255, 'action');
+  if (m.tx !== undefined) {
+    checkRange(m.tx.state, 6, 'transaction state');
+    checkRange(m.tx.term, Number.MAX_SAFE_INTEGER, 'transaction term');
+  }
 }
 
 function checkHeader(service: string, serviceLen: number, traceLen: number, aaaLen: number): void {
   if (serviceLen > MAX_SERVICE_BYTES) {
-    throw l8error('L8_ERR_INVALID_ARGUMENT', `service name over ${MAX_SERVICE_BYTES} bytes: ${service.slice(0, 40)}…`);
+    invalid(`service name over ${MAX_SERVICE_BYTES} bytes: ${service.slice(0, 40)}…`);
   }
-  if (traceLen > 255) throw l8error('L8_ERR_INVALID_ARGUMENT', 'traceparent over 255 bytes');
-  if (aaaLen > 65535) throw l8error('L8_ERR_INVALID_ARGUMENT', 'AAA identity over 65535 bytes');
+  if (traceLen > 255) invalid('traceparent over 255 bytes');
+  if (aaaLen > 65535) invalid('AAA identity over 65535 bytes');
 }
 
 /**
- * Encodes a message as one length-prefixed frame (4-byte big-endian length, then the frame).
- * @throws L8_ERR_INVALID_ARGUMENT when a field is out of range.
+ * Encodes a message as one length-prefixed frame (4-byte big-endian length, then the frame;
+ * docs/protocol.md §2-§4).
+ * @throws L8_ERR_INVALID_ARGUMENT when a field is out of range or a node id is not one.
  */
 export function encodeMessage(m: MessageInit): Buffer {
+  checkNumbers(m);
   const service = m.service ?? '';
   const serviceLen = utf8Len(service);
   const traceLen = utf8Len(m.traceparent);
@@ -96,35 +150,35 @@ export function encodeMessage(m: MessageInit): Buffer {
   const size = FIXED_HEADER_SIZE + serviceLen + 1 + traceLen + 2 + aaaLen + errLen + txLen + payload.length;
   const buf = Buffer.allocUnsafe(4 + size);
   buf.writeUInt32BE(size, 0);
-  writeFixed(buf.subarray(4), m, serviceLen, traceLen, err !== undefined);
-  let o = 4 + FIXED_HEADER_SIZE;
-  if (serviceLen > 0) o += buf.write(service, o, 'utf8');
+  writeFixed(buf, m, serviceLen, traceLen, err !== undefined);
+  let o = writeText(buf, 4 + FIXED_HEADER_SIZE, service, serviceLen);
   buf[o++] = traceLen;
-  if (traceLen > 0) o += buf.write(m.traceparent as string, o, 'utf8');
+  if (traceLen > 0) o = writeText(buf, o, m.traceparent as string, traceLen);
   o = buf.writeUInt16BE(aaaLen, o);
-  if (aaaLen > 0) o += buf.write(m.aaa as string, o, 'utf8');
+  if (aaaLen > 0) o = writeText(buf, o, m.aaa as string, aaaLen);
   if (err !== undefined) o = writeError(buf, o, err);
   if (m.tx !== undefined) o = writeTx(buf, o, m.tx);
   buf.set(payload, o);
   return buf;
 }
 
-function writeFixed(f: Buffer, m: MessageInit, serviceLen: number, traceLen: number, hasErr: boolean): void {
-  f[Offset.VERSION] = PROTOCOL_VERSION;
-  f[Offset.KIND] = m.kind;
-  f[Offset.MODE] = m.mode ?? Mode.UNICAST;
-  f[Offset.PRIORITY] = m.priority ?? Priority.NORMAL;
-  f[Offset.HOPS] = m.hops ?? DEFAULT_HOPS;
-  f[Offset.FLAGS] = (traceLen > 0 ? Flag.TRACE : 0) | (hasErr ? Flag.ERROR : 0) | (m.tx ? Flag.TX : 0);
-  f.writeUInt16BE(m.area ?? 0, Offset.AREA);
-  f.writeUInt32BE(m.sequence ?? 0, Offset.SEQUENCE);
-  f.writeUInt32BE(m.deadlineMs ?? 0, Offset.DEADLINE);
-  writeNodeId(f, Offset.SOURCE, m.source);
-  writeNodeId(f, Offset.ORIGIN, m.origin ?? ZERO_NODE_ID);
-  writeNodeId(f, Offset.DESTINATION, m.destination ?? ZERO_NODE_ID);
-  f[Offset.CONTENT_TYPE] = m.contentType ?? (m.payload?.length ? ContentType.BINARY : ContentType.NONE);
-  f[Offset.ACTION] = m.action ?? Action.NONE;
-  f[Offset.SERVICE_LEN] = serviceLen;
+/** Writes the fixed header after the 4-byte length prefix (no subarray: one object less per frame). */
+function writeFixed(buf: Buffer, m: MessageInit, serviceLen: number, traceLen: number, hasErr: boolean): void {
+  buf[4 + Offset.VERSION] = PROTOCOL_VERSION;
+  buf[4 + Offset.KIND] = m.kind;
+  buf[4 + Offset.MODE] = m.mode ?? Mode.UNICAST;
+  buf[4 + Offset.PRIORITY] = m.priority ?? Priority.NORMAL;
+  buf[4 + Offset.HOPS] = m.hops ?? DEFAULT_HOPS;
+  buf[4 + Offset.FLAGS] = (traceLen > 0 ? Flag.TRACE : 0) | (hasErr ? Flag.ERROR : 0) | (m.tx ? Flag.TX : 0);
+  buf.writeUInt16BE(m.area ?? 0, 4 + Offset.AREA);
+  buf.writeUInt32BE(m.sequence ?? 0, 4 + Offset.SEQUENCE);
+  buf.writeUInt32BE(m.deadlineMs ?? 0, 4 + Offset.DEADLINE);
+  writeNodeId(buf, 4 + Offset.SOURCE, m.source);
+  writeNodeId(buf, 4 + Offset.ORIGIN, m.origin ?? ZERO_NODE_ID);
+  writeNodeId(buf, 4 + Offset.DESTINATION, m.destination ?? ZERO_NODE_ID);
+  buf[4 + Offset.CONTENT_TYPE] = m.contentType ?? (m.payload?.length ? ContentType.BINARY : ContentType.NONE);
+  buf[4 + Offset.ACTION] = m.action ?? Action.NONE;
+  buf[4 + Offset.SERVICE_LEN] = serviceLen;
 }
 
 function writeError(buf: Buffer, at: number, [code, message, data]: [Buffer, Buffer, Buffer]): number {

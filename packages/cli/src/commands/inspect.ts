@@ -32,15 +32,7 @@ async function withVNic<T>(flags: JoinFlags, io: CliIo, fn: (vnic: VNic) => T): 
     ...(flags.vnet === undefined ? {} : { vnet: flags.vnet }),
   });
   try {
-    const timer = AbortSignal.timeout(Number(flags.timeout));
-    await Promise.race([
-      vnic.connect(),
-      new Promise((_, reject) =>
-        timer.addEventListener('abort', () =>
-          reject(new Error(`could not join the overlay within ${flags.timeout} ms`)),
-        ),
-      ),
-    ]);
+    await withDeadline(vnic.connect(), Number(flags.timeout));
     return fn(vnic);
   } finally {
     await vnic.close();

@@ -20,7 +20,9 @@ export interface ProofScheme {
 /**
  * Runs a symmetric challenge-response proof (docs/protocol.md §6): both sides send a challenge with a
  * fresh 32-byte nonce, then a proof over `role|peerNonce|ownNonce`, and each verifies the other before
- * anything else is sent. A failure is sent to the peer as a fail frame and the stream is closed.
+ * anything else is sent. Each side then sends an `accept` frame and resolves only on the peer's, so
+ * neither side believes it is in when the other refused it. A failure is sent to the peer as a fail
+ * frame and the stream is closed.
  */
 export async function runMutualProof(
   stream: Duplex,
@@ -39,6 +41,8 @@ export async function runMutualProof(
     const answer = await channel.next();
     const peerRole = isServer ? 'client' : 'server';
     const peer = await scheme.verify(challenge, `${peerRole}|${ownNonce}|${peerNonce}`, proofOf(answer));
+    channel.send({ t: 'accept' });
+    if ((await channel.next()).t !== 'accept') throw l8error('L8_ERR_HANDSHAKE', 'peer sent no acceptance');
     return { stream, peer, head: channel.release() };
   } catch (err) {
     const e: L8Error = toL8Error(err, 'L8_ERR_AUTH');

@@ -59,6 +59,8 @@ export class ProofChannel {
   refuse(err: L8Error): void {
     const stream = this.#stream;
     const timer = setTimeout(() => stream.destroy(), 1000).unref();
+    // The peer may be gone already (EPIPE, ECONNRESET): the refusal is best effort, never a crash.
+    stream.on('error', () => stream.destroy());
     stream.once('finish', () => {
       clearTimeout(timer);
       stream.destroy();
