@@ -1,0 +1,96 @@
+/**
+ * Codec benchmark (docs/models.md): encode+decode of a 20-field nested model with the protobuf runtime the
+ * model package uses (`layer8`, i.e. @bufbuild/protobuf behind the registry codec), raw @bufbuild/protobuf,
+ * protobufjs, JSON and msgpackr records; then the size of a one-field change set on a 50-field model.
+ *   npm run bench -- codec [ms-per-case]
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { clone, fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
+import { encodeChangeSet, makeChangeSet, TypeRegistry } from '@layer8/model';
+import {
+  CustomerSchema,
+  demoCustomer,
+  demoWide50,
+  file_layer8_demo_v1_bench,
+  file_layer8_demo_v1_demo,
+  Wide50Schema,
+} from '@layer8/model/internal';
+import { ContentType } from '@layer8/protocol';
+import { Packr } from 'msgpackr';
+import protobuf from 'protobufjs';
+import { type BenchRow, peakRssMB, round, say, timeLoop } from './lib/harness.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PROTO = join(here, '../packages/model/proto/layer8/demo/v1/bench.proto');
+
+interface Codec {
+  readonly system: string;
+  /** Encodes then decodes once; returns the encoded size in bytes. */
+  roundTrip(): number;
+}
+
+function codecs(): Codec[] {
+  const registry = new TypeRegistry().register(file_layer8_demo_v1_bench, file_layer8_demo_v1_demo);
+  const customer = demoCustomer(1);
+  const layer8 = registry.get('layer8.demo.v1.Customer').codec;
+  const plain = toJson(CustomerSchema, customer) as Record<string, unknown>;
+  const packr = new Packr({ useRecords: true });
+  const pbjsType = protobuf.loadSync(PROTO).lookupType('layer8.demo.v1.Customer');
+  const pbjsMessage = pbjsType.fromObject(plain);
+  return [
+    {
+      system: 'layer8',
+      roundTrip: () => bytesOf(layer8.encode(customer, ContentType.PROTOBUF), (b) => layer8.decode(b)),
+    },
+    {
+      system: 'bufbuild',
+      roundTrip: () => bytesOf(toBinary(CustomerSchema, customer), (b) => fromBinary(CustomerSchema, b)),
+    },
+    {
+      system: 'protobufjs',
+      roundTrip: () => bytesOf(pbjsType.encode(pbjsMessage).finish(), (b) => pbjsType.decode(b)),
+    },
+    { system: 'json', roundTrip: () => bytesOf(Buffer.from(JSON.stringify(plain)), (b) => JSON.parse(b.toString())) },
+    { system: 'msgpackr', roundTrip: () => bytesOf(packr.pack(plain), (b) => packr.unpack(b)) },
+  ];
+}
+
+function bytesOf(encoded: Uint8Array, decode: (b: Buffer) => unknown): number {
+  decode(encoded as Buffer);
+  return encoded.length;
+}
+
+function measure(system: string, ms: number, op: () => number): BenchRow {
+  const bytes = op();
+  for (let i = 0; i < 2000; i++) op();
+  const { ops, wallMs, cpu } = timeLoop(ms, 200, op);
+  const rate = Math.round((ops / wallMs) * 1000);
+  say(`codec-roundtrip ${system.padEnd(10)} ${(rate / 1000).toFixed(0).padStart(5)} k/s  ${bytes} B`);
+  return { system, case: 'codec-roundtrip', rate, bytes, cpuUsPerOp: round(cpu / ops, 2), rssMB: peakRssMB() };
+}
+
+function deltaRow(ms: number): BenchRow {
+  const registry = new TypeRegistry().register(file_layer8_demo_v1_demo);
+  const before = { entity: demoWide50(42), version: 41 };
+  const after = clone(Wide50Schema, before.entity);
+  after.score = 88;
+  const op = () => encodeChangeSet(registry, makeChangeSet(Wide50Schema, before, after)).length;
+  const bytes = op();
+  const fullBytes = toBinary(Wide50Schema, before.entity).length;
+  const { ops, wallMs, cpu } = timeLoop(ms, 100, op);
+  const rate = Math.round((ops / wallMs) * 1000);
+  say(
+    `delta-1-of-50 layer8 ${bytes} B of ${fullBytes} B (${((100 * bytes) / fullBytes).toFixed(1)} %), diff+encode ${rate} /s`,
+  );
+  const row = { system: 'layer8', case: 'delta-1-of-50', rate, bytes, fullBytes };
+  return { ...row, ratio: round(bytes / fullBytes, 3), cpuUsPerOp: round(cpu / ops, 2), rssMB: peakRssMB() };
+}
+
+/** Runs every case for `ms` milliseconds (default 1500). */
+export default async function codec(args: string[]): Promise<BenchRow[]> {
+  const ms = Number(args[0] ?? 1500);
+  const rows = codecs().map((c) => measure(c.system, ms, c.roundTrip));
+  rows.push(deltaRow(ms));
+  return rows;
+}
