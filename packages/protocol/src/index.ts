@@ -56,3 +56,4 @@ export {
   ZERO_NODE_ID,
 } from './node-id.ts';
 export { type ControlBody, controlBody, encodeControl } from './control.ts';
+export { type AnswerInit, encodeAnswer, payloadOffset } from './answer.ts';

@@ -1,4 +1,13 @@
-import { Action, type ControlBody, encodeMessage, Kind, type L8Error, type Message, toL8Error } from '@layer8/protocol';
+import {
+  type ControlBody,
+  encodeAnswer,
+  frameServiceKey,
+  Kind,
+  type L8Error,
+  Offset,
+  serviceKey,
+  toL8Error,
+} from '@layer8/protocol';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
 
 /** Lets a handler send intermediate replies before its final one. */
@@ -12,8 +21,10 @@ export type Handler = (message: Incoming, ctx: ReplyContext) => Payload | Promis
 
 /** What dispatch needs from the VNic. */
 export interface DispatchHost {
-  readonly id: string;
-  vnetId(): string;
+  /** This node's id, 16 bytes. */
+  readonly idBytes: Uint8Array;
+  /** The current VNet's id, 16 bytes. */
+  vnetIdBytes(): Uint8Array;
   send(frame: Buffer): void;
   control(body: ControlBody): void;
 }
@@ -27,9 +38,7 @@ export interface Subscription {
 
 const NO_PROGRESS: ReplyContext = { progress() {} };
 
-function key(service: string, area: number): string {
-  return `${area}/${service}`;
-}
+const key = serviceKey;
 
 /**
  * The receiving side of a VNic: (service, area) → handler, and the replies to requests.
@@ -70,67 +79,63 @@ export class Dispatcher {
     };
   }
 
-  /** Runs the handler of an incoming REQUEST or NOTIFY; answers a request with a reply or fail. */
-  deliver(m: Message): void {
-    const h = this.#handlers.get(key(m.service, m.area));
-    const isRequest = m.kind === Kind.REQUEST;
+  /** Runs the handler of an incoming REQUEST or NOTIFY frame; answers a request with a reply or fail. */
+  deliver(frame: Buffer): void {
+    const k = frameServiceKey(frame);
+    const h = k === undefined ? undefined : this.#handlers.get(k);
+    const isRequest = frame[Offset.KIND] === Kind.REQUEST;
     if (h === undefined) {
-      if (isRequest)
-        this.#fail(m, toL8Error(new Error(`no handler for ${m.service}/${m.area} here`), 'L8_ERR_NO_SERVICE'));
+      if (isRequest) this.#fail(frame, toL8Error(new Error(`no handler for ${k ?? '?'} here`), 'L8_ERR_NO_SERVICE'));
       return;
     }
-    const ctx = isRequest ? this.#progressOf(m) : NO_PROGRESS;
+    const ctx = isRequest ? this.#progressOf(frame) : NO_PROGRESS;
     let result: Payload | Promise<Payload>;
     try {
-      result = h.handler(new Incoming(m), ctx);
+      result = h.handler(new Incoming(frame), ctx);
     } catch (err) {
-      return isRequest ? this.#fail(m, toL8Error(err)) : undefined;
+      return isRequest ? this.#fail(frame, toL8Error(err)) : undefined;
     }
     if (!isRequest) return void Promise.resolve(result).catch(() => undefined);
     if (result instanceof Promise)
       result.then(
-        (r) => this.#reply(m, r),
-        (e: unknown) => this.#fail(m, toL8Error(e)),
+        (r) => this.#reply(frame, r),
+        (e: unknown) => this.#fail(frame, toL8Error(e)),
       );
-    else this.#reply(m, result);
+    else this.#reply(frame, result);
   }
 
   #announce(): void {
     this.#host.control({ t: 'services', services: this.services() });
   }
 
-  #progressOf(m: Message): ReplyContext {
-    return { progress: (p) => this.#answer(m, Kind.PROGRESS, p, undefined) };
+  #progressOf(frame: Buffer): ReplyContext {
+    return { progress: (p) => this.#answer(frame, Kind.PROGRESS, p, undefined) };
   }
 
-  #reply(m: Message, result: Payload): void {
+  #reply(frame: Buffer, result: Payload): void {
     try {
-      this.#answer(m, Kind.REPLY, result, undefined);
+      this.#answer(frame, Kind.REPLY, result, undefined);
     } catch (err) {
-      this.#fail(m, toL8Error(err, 'L8_ERR_HANDLER'));
+      this.#fail(frame, toL8Error(err, 'L8_ERR_HANDLER'));
     }
   }
 
-  #fail(m: Message, error: L8Error): void {
+  #fail(frame: Buffer, error: L8Error): void {
     try {
-      this.#answer(m, Kind.FAIL, undefined, error);
+      this.#answer(frame, Kind.FAIL, undefined, error);
     } catch {
       // the link is gone or full: the requester's deadline or the node-down event completes it
     }
   }
 
-  #answer(m: Message, kind: Kind, value: Payload, error: L8Error | undefined): void {
+  #answer(request: Buffer, kind: Kind, value: Payload, error: L8Error | undefined): void {
     const { payload, contentType } = encodePayload(value);
+    const source = this.#host.idBytes;
     this.#host.send(
-      encodeMessage({
+      encodeAnswer(request, {
         kind,
-        source: this.#host.id,
-        origin: this.#host.vnetId(),
-        destination: m.source,
-        service: m.service,
-        area: m.area,
-        sequence: m.sequence,
-        action: Action.NONE,
+        source,
+        origin: this.#host.vnetIdBytes(),
         contentType,
         payload,
         error: error?.toWire(),

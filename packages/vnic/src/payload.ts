@@ -1,4 +1,13 @@
-import { ContentType, l8error, type Message, type NodeId } from '@layer8/protocol';
+import {
+  ContentType,
+  decodeMessage,
+  l8error,
+  type Message,
+  type NodeId,
+  Offset,
+  payloadOffset,
+  readNodeId,
+} from '@layer8/protocol';
 
 /** What a caller may send: bytes as they are, `undefined` for nothing, anything else as JSON. */
 export type Payload = Uint8Array | string | number | boolean | object | null | undefined;
@@ -19,38 +28,59 @@ export function encodePayload(value: Payload): { payload: Uint8Array; contentTyp
 const EMPTY = new Uint8Array(0);
 
 /**
- * A received message with lazy payload accessors: the payload is decoded by whoever needs it
- * (DESIGN.md §3, hot-path budget).
+ * A received message with lazy accessors: the frame is decoded only as far as the reader asks
+ * (DESIGN.md §3, hot-path budget). Either a frame or an in-process message backs it.
+ *
+ * Invariant: at least one of `#frame` and `#message` is set; `#message`, once built, matches `#frame`.
  */
 export class Incoming {
-  readonly message: Message;
+  readonly #frame: Buffer | undefined;
+  #message: Message | undefined;
+  #payload: Uint8Array | undefined;
 
-  constructor(message: Message) {
-    this.message = message;
+  /** Wraps a frame (without its length prefix) or an in-process message. */
+  constructor(from: Buffer | Message) {
+    if (Buffer.isBuffer(from)) this.#frame = from;
+    else this.#message = from;
+  }
+
+  /** The whole decoded message (decoded on first use). @throws L8_ERR_MALFORMED_FRAME */
+  get message(): Message {
+    this.#message ??= decodeMessage(this.#frame as Buffer);
+    return this.#message;
   }
 
   /** The sender's node id. */
   get source(): NodeId {
-    return this.message.source;
+    return this.#frame === undefined ? this.message.source : readNodeId(this.#frame, Offset.SOURCE);
   }
 
-  /** The raw payload bytes. */
+  /** The payload's content type. */
+  get contentType(): ContentType {
+    return (this.#frame === undefined ? this.message.contentType : this.#frame[Offset.CONTENT_TYPE]) as ContentType;
+  }
+
+  /** The raw payload bytes (a view, not a copy). @throws L8_ERR_MALFORMED_FRAME */
   get payload(): Uint8Array {
-    return this.message.payload;
+    if (this.#payload === undefined) {
+      const f = this.#frame;
+      this.#payload = f === undefined ? this.message.payload : f.subarray(payloadOffset(f));
+    }
+    return this.#payload;
   }
 
   /** The payload as UTF-8 text. */
   text(): string {
-    const p = this.message.payload;
+    const p = this.payload;
     return Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('utf8');
   }
 
   /**
-   * The payload parsed as JSON.
+   * The payload parsed as JSON; `undefined` when empty.
    * @throws L8_ERR_DECODE when it is not JSON.
    */
   json<T = unknown>(): T {
-    if (this.message.payload.length === 0) return undefined as T;
+    if (this.payload.length === 0) return undefined as T;
     try {
       return JSON.parse(this.text()) as T;
     } catch (err) {

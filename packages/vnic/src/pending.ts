@@ -1,6 +1,5 @@
-import type { Message } from '@layer8/protocol';
 import { type L8Error, l8error, type NodeId } from '@layer8/protocol';
-import { Incoming } from './payload.ts';
+import type { Incoming } from './payload.ts';
 
 /** One request waiting for its reply. */
 interface Waiter {
@@ -60,14 +59,17 @@ export class PendingTable {
     return { seq, promise };
   }
 
-  /** Completes a request with a reply, fail or progress frame. Unknown sequences are ignored. */
-  complete(message: Message, error: L8Error | undefined, progress: boolean): void {
-    const w = this.#waiting.get(message.sequence);
+  /** Completes request `seq` with a reply. Unknown sequences are ignored. */
+  resolve(seq: number, reply: Incoming): void {
+    const w = this.#waiting.get(seq);
     if (w === undefined) return;
-    if (progress) return w.onProgress?.(new Incoming(message));
-    this.#finish(message.sequence, w);
-    if (error === undefined) w.resolve(new Incoming(message));
-    else w.reject(error);
+    this.#finish(seq, w);
+    w.resolve(reply);
+  }
+
+  /** Hands an intermediate reply to request `seq`'s progress listener. */
+  progress(seq: number, progress: Incoming): void {
+    this.#waiting.get(seq)?.onProgress?.(progress);
   }
 
   /** Fails one request now. */

@@ -15,6 +15,8 @@ import {
   Mode,
   type NodeId,
   newNodeId,
+  nodeIdToBytes,
+  Offset,
   PROTOCOL_VERSION,
   toL8Error,
   ZERO_NODE_ID,
@@ -50,6 +52,8 @@ export class VNic {
   #link: FramedLink | undefined;
   #vnetId: NodeId = ZERO_NODE_ID;
   #peerMaxFrame = DEFAULT_MAX_FRAME;
+  readonly #idBytes: Uint8Array;
+  #vnetIdBytes: Uint8Array = new Uint8Array(16);
   #state: VNicState = 'idle';
   #delay: number;
   #timers: NodeJS.Timeout[] = [];
@@ -64,9 +68,10 @@ export class VNic {
     this.#delay = options.reconnect?.firstMs ?? 100;
     this.#pending = new PendingTable(options.maxPending ?? 100_000);
     this.#picker = new InstancePicker(this.health);
+    this.#idBytes = nodeIdToBytes(this.id);
     this.#dispatch = new Dispatcher({
-      id: this.id,
-      vnetId: () => this.#vnetId,
+      idBytes: this.#idBytes,
+      vnetIdBytes: () => this.#vnetIdBytes,
       send: (frame) => this.#send(frame),
       control: (body) => this.#control(body),
     });
@@ -306,6 +311,7 @@ export class VNic {
       const opened = await dialLink(this.#o.provider, address, this.#hello(), this.#o.handshakeMs);
       if (this.#isClosed()) return void opened.stream.destroy();
       this.#vnetId = opened.hello.nodeId;
+      this.#vnetIdBytes = nodeIdToBytes(this.#vnetId);
       this.#peerMaxFrame = opened.hello.maxFrame;
       this.#delay = this.#o.reconnect?.firstMs ?? 100;
       this.#link = new FramedLink(opened.stream, {
@@ -343,28 +349,23 @@ export class VNic {
   }
 
   #onFrame(frame: Buffer): void {
+    if (frame[Offset.VERSION] !== PROTOCOL_VERSION) return;
+    const kind = frame[Offset.KIND];
+    if (kind === Kind.REPLY) return this.#pending.resolve(frame.readUInt32BE(Offset.SEQUENCE), new Incoming(frame));
+    if (kind === Kind.PROGRESS) return this.#pending.progress(frame.readUInt32BE(Offset.SEQUENCE), new Incoming(frame));
+    if (kind === Kind.REQUEST || kind === Kind.NOTIFY || kind === Kind.EVENT) return this.#dispatch.deliver(frame);
     let m: Message;
     try {
       m = decodeMessage(frame);
     } catch {
       return;
     }
-    switch (m.kind) {
-      case Kind.REPLY:
-        return this.#pending.complete(m, undefined, false);
-      case Kind.FAIL:
-        return this.#pending.complete(
-          m,
-          fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail without error' }),
-          false,
-        );
-      case Kind.PROGRESS:
-        return this.#pending.complete(m, undefined, true);
-      case Kind.CONTROL:
-        return this.#onControl(m);
-      default:
-        return this.#dispatch.deliver(m);
-    }
+    if (m.kind === Kind.FAIL)
+      this.#pending.fail(
+        m.sequence,
+        fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail frame without error' }),
+      );
+    else if (m.kind === Kind.CONTROL) this.#onControl(m);
   }
 
   #onControl(m: Message): void {

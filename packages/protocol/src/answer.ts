@@ -1,0 +1,100 @@
+import {
+  type ContentType,
+  FIXED_HEADER_SIZE,
+  Flag,
+  type Kind,
+  Offset,
+  PROTOCOL_VERSION,
+  Priority,
+} from './constants.ts';
+import { l8error, type WireError } from './errors.ts';
+
+/**
+ * Fast paths for the receiving side (DESIGN.md §3 "payloads are decoded lazily"): the payload offset of
+ * a frame without decoding its strings, and an answer (reply, fail, progress) built from the request's
+ * bytes without a decode and re-encode of its ids.
+ */
+
+/**
+ * Offset of the payload in a frame (docs/protocol.md §4), walking only the length fields.
+ * @throws L8_ERR_MALFORMED_FRAME when a length runs past the end.
+ */
+export function payloadOffset(frame: Buffer): number {
+  let o = Offset.SERVICE + (frame[Offset.SERVICE_LEN] as number);
+  o += 1 + (frame[o] as number);
+  if (o + 2 > frame.length) throw l8error('L8_ERR_MALFORMED_FRAME', 'malformed frame: header runs past the end');
+  o += 2 + frame.readUInt16BE(o);
+  const flags = frame[Offset.FLAGS] as number;
+  if (flags & Flag.ERROR) o = skipError(frame, o);
+  if (flags & Flag.TX) o += 25;
+  if (o > frame.length) throw l8error('L8_ERR_MALFORMED_FRAME', 'malformed frame: body runs past the end');
+  return o;
+}
+
+function skipError(frame: Buffer, at: number): number {
+  if (at + 2 > frame.length) throw l8error('L8_ERR_MALFORMED_FRAME', 'malformed frame: error runs past the end');
+  let o = at + 2 + frame.readUInt16BE(at);
+  for (let i = 0; i < 2; i++) {
+    if (o + 4 > frame.length) throw l8error('L8_ERR_MALFORMED_FRAME', 'malformed frame: error runs past the end');
+    o += 4 + frame.readUInt32BE(o);
+  }
+  return o;
+}
+
+/** What {@link encodeAnswer} needs besides the request. */
+export interface AnswerInit {
+  readonly kind: Kind;
+  /** The answering node's id, 16 bytes. */
+  readonly source: Uint8Array;
+  /** The answering node's VNet, 16 bytes. */
+  readonly origin: Uint8Array;
+  readonly contentType: ContentType;
+  readonly payload: Uint8Array;
+  readonly error?: WireError | undefined;
+}
+
+/**
+ * Encodes the answer to `request` (a frame without prefix) as one length-prefixed frame: destination is
+ * the request's source, with its sequence, service and area; no trace, AAA or transaction block.
+ */
+export function encodeAnswer(request: Buffer, a: AnswerInit): Buffer {
+  const serviceLen = request[Offset.SERVICE_LEN] as number;
+  const err = a.error === undefined ? undefined : errorBytes(a.error);
+  const size = FIXED_HEADER_SIZE + serviceLen + 3 + (err?.length ?? 0) + a.payload.length;
+  const out = Buffer.allocUnsafe(4 + size);
+  out.writeUInt32BE(size, 0);
+  out[4 + Offset.VERSION] = PROTOCOL_VERSION;
+  out[4 + Offset.KIND] = a.kind;
+  out[4 + Offset.MODE] = 0;
+  out[4 + Offset.PRIORITY] = request[Offset.PRIORITY] ?? Priority.NORMAL;
+  out[4 + Offset.HOPS] = 4;
+  out[4 + Offset.FLAGS] = err === undefined ? 0 : Flag.ERROR;
+  request.copy(out, 4 + Offset.AREA, Offset.AREA, Offset.DEADLINE);
+  out.writeUInt32BE(0, 4 + Offset.DEADLINE);
+  out.set(a.source, 4 + Offset.SOURCE);
+  out.set(a.origin, 4 + Offset.ORIGIN);
+  request.copy(out, 4 + Offset.DESTINATION, Offset.SOURCE, Offset.SOURCE + 16);
+  out[4 + Offset.CONTENT_TYPE] = a.contentType;
+  out[4 + Offset.ACTION] = 0;
+  request.copy(out, 4 + Offset.SERVICE_LEN, Offset.SERVICE_LEN, Offset.SERVICE + serviceLen);
+  let o = 4 + Offset.SERVICE + serviceLen;
+  out[o++] = 0;
+  o = out.writeUInt16BE(0, o);
+  if (err !== undefined) o += err.copy(out, o);
+  out.set(a.payload, o);
+  return out;
+}
+
+function errorBytes(e: WireError): Buffer {
+  const code = Buffer.from(e.code, 'utf8');
+  const message = Buffer.from(e.message, 'utf8');
+  const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(e.data), 'utf8');
+  const out = Buffer.allocUnsafe(10 + code.length + message.length + data.length);
+  let o = out.writeUInt16BE(code.length, 0);
+  o += code.copy(out, o);
+  o = out.writeUInt32BE(message.length, o);
+  o += message.copy(out, o);
+  o = out.writeUInt32BE(data.length, o);
+  data.copy(out, o);
+  return out;
+}
