@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId } from '@layer8/protocol';
 import type { LinkAddress, SecurityProvider } from '@layer8/security';
+import type { DiscoveryOptions } from './discovery.ts';
 
 /** Default TCP port of a VNet. */
 export const DEFAULT_VNET_PORT = 26000;
@@ -24,6 +25,8 @@ export interface VNetOptions {
   readonly socketPath?: string | false;
   /** Static peers to dial and keep dialled. */
   readonly peers?: readonly LinkAddress[];
+  /** UDP broadcast discovery of other VNets; off when not given. */
+  readonly discovery?: DiscoveryOptions;
   /** A stable node id for this VNet; default a fresh one. */
   readonly id?: NodeId;
   /** Human name. Default `vnet@host:port`. */

@@ -16,6 +16,7 @@ import {
 } from '@layer8/security';
 import { Connection, type DropCounters } from './connection.ts';
 import { ControlPlane } from './control-plane.ts';
+import { Discovery, type DiscoveryOptions } from './discovery.ts';
 import { PeerDialer } from './peer-dialer.ts';
 import { Router } from './router.ts';
 import { ServiceRoutes } from './service-routes.ts';
@@ -54,7 +55,9 @@ export class VNet {
   readonly peers = new Map<string, Connection>();
   readonly routes = new Map<string, Connection>();
   readonly services = new ServiceRoutes();
-  readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers'>> & { peers: readonly LinkAddress[] };
+  readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers' | 'discovery'>> & {
+    peers: readonly LinkAddress[];
+  };
   readonly log: VNetLogger;
   readonly control: ControlPlane;
   readonly #router: Router;
@@ -62,6 +65,8 @@ export class VNet {
   readonly #dialers: PeerDialer[] = [];
   readonly #pending = new Set<Socket>();
   #addresses: VNetAddresses | undefined;
+  #discovery: Discovery | undefined;
+  readonly #discoveryOptions: DiscoveryOptions | undefined;
   #closed = false;
 
   constructor(options: VNetOptions) {
@@ -80,6 +85,7 @@ export class VNet {
       logger: options.logger ?? SILENT,
     };
     this.log = this.options.logger;
+    this.#discoveryOptions = options.discovery;
     this.alias = options.alias ?? `vnet@${this.options.host}:${this.options.port}`;
     this.control = new ControlPlane(this);
     this.#router = new Router({
@@ -109,6 +115,7 @@ export class VNet {
     this.#addresses = unix === undefined ? { tcp } : { tcp, unix };
     this.control.start();
     for (const address of this.options.peers) this.addPeer(address);
+    if (this.#discoveryOptions !== undefined) await this.#startDiscovery(this.#discoveryOptions, tcp);
     this.log.info({ vnet: this.id, ...this.#addresses }, 'vnet listening');
     return this.#addresses;
   }
@@ -123,6 +130,14 @@ export class VNet {
     });
     this.#dialers.push(dialer);
     dialer.start();
+  }
+
+  async #startDiscovery(options: DiscoveryOptions, tcp: { host: string; port: number }): Promise<void> {
+    this.#discovery = new Discovery(options, { vnet: this.id, ...tcp }, (host, port) => {
+      this.log.info({ host, port }, 'peer discovered');
+      this.addPeer({ host, port });
+    });
+    await this.#discovery.start();
   }
 
   /** The hello this VNet sends on every link. */
@@ -172,6 +187,7 @@ export class VNet {
     if (this.#closed) return;
     this.#closed = true;
     for (const d of this.#dialers) d.stop();
+    this.#discovery?.close();
     this.control.stop();
     for (const s of this.#pending) s.destroy();
     for (const c of [...this.locals.values(), ...this.peers.values()]) c.link.close();

@@ -12,6 +12,9 @@ interface VNetStartFlags extends SecurityFlags {
   readonly peer: string[];
   readonly heartbeat: string;
   readonly alias?: string;
+  readonly discovery?: string;
+  readonly discoveryAddress: string;
+  readonly overlay: string;
 }
 
 /** `l8 vnet start`: runs a VNet in the foreground until SIGINT or SIGTERM. */
@@ -31,6 +34,9 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
     )
     .option('--heartbeat <ms>', 'heartbeat deadline per link', '3000')
     .option('--alias <name>', 'human name of this VNet')
+    .option('--discovery <port>', 'find peer VNets by UDP broadcast beacons on this port')
+    .option('--discovery-address <addr>', 'where beacons go', '255.255.255.255')
+    .option('--overlay <name>', 'overlay name in beacons (VNets of other overlays are ignored)', 'layer8')
     .option('--security <dir>', 'overlay directory made by `l8 security init` (TLS 1.3)')
     .option('--node <name>', 'certificate name of this node in --security DIR')
     .option('--dev-passphrase <text>', 'dev provider passphrase (no TLS, loopback only)')
@@ -44,6 +50,11 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
         heartbeatMs: Number(flags.heartbeat),
         ...(flags.socket === undefined ? {} : { socketPath: flags.socket }),
         ...(flags.alias === undefined ? {} : { alias: flags.alias }),
+        ...(flags.discovery === undefined
+          ? {}
+          : {
+              discovery: { port: Number(flags.discovery), broadcast: flags.discoveryAddress, overlay: flags.overlay },
+            }),
         logger: { info: () => undefined, warn: (o, m) => io.warn(`${m ?? ''} ${JSON.stringify(o)}`) },
       });
       const a = await vnet.start();
