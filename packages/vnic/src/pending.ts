@@ -55,7 +55,8 @@ export class PendingTable {
       const cleanup = signal === undefined ? undefined : this.#watch(seq, signal);
       this.#waiting.set(seq, { resolve, reject, node, deadline: performance.now() + timeoutMs, onProgress, cleanup });
     });
-    this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
+    // ref'd: a request in flight is work in progress; the timer stops when the table empties
+    this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS);
     return { seq, promise };
   }
 

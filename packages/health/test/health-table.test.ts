@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type HealthEvent, type HealthRecord, HealthTable, parseDelta, StatsSampler } from '../src/index.ts';
+
+const V1 = '11111111-1111-4111-8111-111111111111';
+const V2 = '22222222-2222-4222-8222-222222222222';
+const N1 = '33333333-3333-4333-8333-333333333333';
+const N2 = '44444444-4444-4444-8444-444444444444';
+
+function rec(
+  id: string,
+  vnet: string,
+  services: { service: string; area: number }[] = [],
+  status: 'up' | 'unreachable' = 'up',
+): HealthRecord {
+  return {
+    id,
+    vnet,
+    alias: id.slice(0, 4),
+    role: id === vnet ? 'vnet' : 'vnic',
+    services,
+    status,
+    startedAt: 1,
+    updatedAt: 1,
+  };
+}
+
+describe('HealthTable', () => {
+  test('indexes services and lists reachable instances only', () => {
+    const t = new HealthTable();
+    t.upsert(rec(N1, V1, [{ service: 's', area: 1 }]));
+    t.upsert(rec(N2, V2, [{ service: 's', area: 1 }], 'unreachable'));
+    assert.deepEqual(t.hosts('s', 1).sort(), [N1, N2].sort());
+    assert.deepEqual(
+      t.instances('s', 1).map((r) => r.id),
+      [N1],
+    );
+    assert.deepEqual(t.instances('s', 2), []);
+    t.upsert(rec(N1, V1, []));
+    assert.deepEqual(t.hosts('s', 1), [N2]);
+  });
+
+  test('emits added, changed, unreachable and removed', () => {
+    const t = new HealthTable();
+    const seen: HealthEvent['type'][] = [];
+    const off = t.onChange((e) => seen.push(e.type));
+    t.upsert(rec(N1, V1));
+    t.upsert(rec(N1, V1, [{ service: 'x', area: 0 }]));
+    t.upsert(rec(N1, V1, [], 'unreachable'));
+    assert.equal(t.remove(N1), true);
+    assert.equal(t.remove(N1), false);
+    off();
+    t.upsert(rec(N2, V1));
+    assert.deepEqual(seen, ['added', 'changed', 'unreachable', 'removed']);
+  });
+
+  test('applies deltas in sequence, refuses gaps, full deltas replace a slice', () => {
+    const t = new HealthTable();
+    assert.equal(
+      t.applyDelta({ vnet: V1, seq: 5, full: false, upsert: [rec(N1, V1)], remove: [] }),
+      false,
+      'no base yet',
+    );
+    assert.equal(t.applyDelta({ vnet: V1, seq: 5, full: true, upsert: [rec(V1, V1), rec(N1, V1)], remove: [] }), true);
+    assert.equal(t.seqOf(V1), 5);
+    assert.equal(t.applyDelta({ vnet: V1, seq: 7, full: false, upsert: [], remove: [N1] }), false, 'gap');
+    assert.equal(t.applyDelta({ vnet: V1, seq: 6, full: false, upsert: [rec(N2, V1)], remove: [N1] }), true);
+    assert.deepEqual(
+      t
+        .sliceOf(V1)
+        .map((r) => r.id)
+        .sort(),
+      [V1, N2].sort(),
+    );
+    assert.equal(t.applyDelta({ vnet: V1, seq: 9, full: true, upsert: [rec(V1, V1)], remove: [] }), true);
+    assert.deepEqual(
+      t.sliceOf(V1).map((r) => r.id),
+      [V1],
+    );
+    assert.deepEqual(t.writers(), [V1]);
+    t.dropSlice(V1);
+    assert.equal(t.size, 0);
+    assert.equal(t.seqOf(V1), undefined);
+  });
+
+  test('parseDelta accepts well-formed deltas only', () => {
+    assert.ok(parseDelta({ vnet: V1, seq: 1, full: true, upsert: [rec(N1, V1)], remove: [] }));
+    for (const bad of [
+      null,
+      1,
+      { vnet: V1 },
+      { vnet: V1, seq: 1, full: true, upsert: [{ id: 1 }], remove: [] },
+      { vnet: V1, seq: 1, full: true, upsert: [], remove: [3] },
+    ]) {
+      assert.equal(parseDelta(bad), undefined);
+    }
+  });
+
+  test('StatsSampler reports process load with the traffic counters', () => {
+    const s = new StatsSampler();
+    const stats = s.sample({ framesIn: 1, framesOut: 2, bytesIn: 3, bytesOut: 4 });
+    s.close();
+    assert.equal(stats.framesOut, 2);
+    assert.ok(stats.rssBytes > 0 && stats.heapUsedBytes > 0 && stats.cpuUs > 0);
+    assert.ok(stats.eventLoopDelayMs >= 0);
+  });
+});
