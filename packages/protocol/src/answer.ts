@@ -21,7 +21,9 @@ import { l8error, type WireError } from './errors.ts';
  */
 export function payloadOffset(frame: Buffer): number {
   let o = Offset.SERVICE + (frame[Offset.SERVICE_LEN] as number);
-  o += 1 + (frame[o] as number);
+  // The trace length byte must be inside the frame too: past the end it reads as undefined (NaN below).
+  if (o < frame.length) o += 1 + (frame[o] as number);
+  else o = frame.length;
   if (o + 2 > frame.length) throw l8error('L8_ERR_MALFORMED_FRAME', 'malformed frame: header runs past the end');
   o += 2 + frame.readUInt16BE(o);
   const flags = frame[Offset.FLAGS] as number;

@@ -1,4 +1,6 @@
 /** @layer8/protocol: wire protocol v1 (docs/protocol.md). Pure: no I/O. */
+
+export { type AnswerInit, encodeAnswer, payloadOffset } from './answer.ts';
 export {
   Action,
   ContentType,
@@ -14,6 +16,7 @@ export {
   Priority,
   TxState,
 } from './constants.ts';
+export { type ControlBody, controlBody, encodeControl } from './control.ts';
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.ts';
 export {
   BackpressureError,
@@ -55,5 +58,3 @@ export {
   writeNodeId,
   ZERO_NODE_ID,
 } from './node-id.ts';
-export { type ControlBody, controlBody, encodeControl } from './control.ts';
-export { type AnswerInit, encodeAnswer, payloadOffset } from './answer.ts';

@@ -21,7 +21,6 @@ export type {
   SecurityProvider,
   UserIdentity,
 } from './provider.ts';
-export { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './tokens/tokens.ts';
 export {
   DEFAULT_SAN,
   type InitSecurityOptions,
@@ -37,5 +36,6 @@ export { SecurityFiles } from './tls/layout.ts';
 export { loadRevocations, RevocationList, type RevokedEntry, revoke } from './tls/revocation.ts';
 export { TLS_VERSIONS } from './tls/tls-link.ts';
 export { type TlsPemOptions, TlsProvider, type TlsProviderOptions } from './tls/tls-provider.ts';
+export { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './tokens/tokens.ts';
 export { type AccessFile, type AccessRule, AccessRules, ADMIN_ROLE, type ScopeRule } from './users/access-rules.ts';
 export { addUser, readUsers, type UserRecord, type UserTable, verifyUser } from './users/users.ts';

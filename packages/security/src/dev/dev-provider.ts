@@ -1,10 +1,10 @@
 import { createHmac, scryptSync, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
+import { isIP } from 'node:net';
 import { l8error } from '@layer8/protocol';
 import { runMutualProof } from '../link/mutual-proof.ts';
 import type { LinkContext, PeerIdentity, SecuredLink, SecurityProvider, UserIdentity } from '../provider.ts';
-import { type TokenIssuer, createTokenIssuer } from '../tokens/tokens.ts';
+import { createTokenIssuer, type TokenIssuer } from '../tokens/tokens.ts';
 
 /** Options of {@link DevProvider}. */
 export interface DevProviderOptions {
@@ -38,19 +38,25 @@ export class DevProvider implements SecurityProvider {
   readonly #tokens: TokenIssuer;
 
   constructor(options: DevProviderOptions) {
-    if (options.passphrase.length < 8) throw l8error('L8_ERR_INVALID_ARGUMENT', 'the dev passphrase needs at least 8 characters');
+    if (options.passphrase.length < 8)
+      throw l8error('L8_ERR_INVALID_ARGUMENT', 'the dev passphrase needs at least 8 characters');
     this.#key = scryptSync(options.passphrase, 'layer8-dev-provider-v1', 32);
     this.#force = options.force ?? false;
     this.#warn = options.warn ?? ((m) => console.warn(m));
     this.#users = options.users;
     this.#tokens = createTokenIssuer({ secret: this.#key, issuer: 'layer8-dev' });
-    this.#warn('WARNING: Layer8 dev security provider in use: links are NOT encrypted; use `l8 security init` for real deployments');
+    this.#warn(
+      'WARNING: Layer8 dev security provider in use: links are NOT encrypted; use `l8 security init` for real deployments',
+    );
   }
 
   checkAddress(host: string): void {
     if (isLoopback(host)) return;
     if (!this.#force) {
-      throw l8error('L8_ERR_INSECURE', `the dev provider refuses the non-loopback address ${host} (links would be cleartext); pass force to override`);
+      throw l8error(
+        'L8_ERR_INSECURE',
+        `the dev provider refuses the non-loopback address ${host} (links would be cleartext); pass force to override`,
+      );
     }
     this.#warn(`WARNING: Layer8 dev provider forced onto non-loopback address ${host}: traffic is cleartext`);
   }
@@ -65,7 +71,8 @@ export class DevProvider implements SecurityProvider {
 
   async authenticateUser(user: string, password: string): Promise<string> {
     const entry = this.#users?.[user];
-    if (entry === undefined || !safeEqual(entry.password, password)) throw l8error('L8_ERR_AUTH', 'unknown user or wrong password');
+    if (entry === undefined || !safeEqual(entry.password, password))
+      throw l8error('L8_ERR_AUTH', 'unknown user or wrong password');
     return this.#tokens.issue({ user, roles: entry.roles });
   }
 
@@ -86,12 +93,14 @@ export class DevProvider implements SecurityProvider {
   }
 
   #scheme() {
-    const mac = (transcript: string): string => createHmac('sha256', this.#key).update(`l8-dev-proof|${transcript}`).digest('hex');
+    const mac = (transcript: string): string =>
+      createHmac('sha256', this.#key).update(`l8-dev-proof|${transcript}`).digest('hex');
     return {
       challengeFields: () => ({ provider: 'dev' }),
       prove: mac,
       verify: (_c: Record<string, unknown>, transcript: string, proof: string): PeerIdentity => {
-        if (!safeEqual(mac(transcript), proof)) throw l8error('L8_ERR_AUTH', 'membership proof failed: wrong passphrase');
+        if (!safeEqual(mac(transcript), proof))
+          throw l8error('L8_ERR_AUTH', 'membership proof failed: wrong passphrase');
         return { provider: 'dev', subject: 'dev' };
       },
     };

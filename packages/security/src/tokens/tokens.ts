@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { l8error } from '@layer8/protocol';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { UserIdentity } from '../provider.ts';
 
 /** Options of {@link createTokenIssuer}. Either a shared `secret` (HS256) or a key pair (ES256/EdDSA). */
@@ -52,13 +52,17 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
         .sign(signKey);
     },
     async validate(token) {
-      if (verifyKey === undefined) throw l8error('L8_ERR_INVALID_ARGUMENT', 'this token issuer has no verification key');
+      if (verifyKey === undefined)
+        throw l8error('L8_ERR_INVALID_ARGUMENT', 'this token issuer has no verification key');
       try {
         const { payload } = await jwtVerify(token, verifyKey, { issuer, algorithms: [alg] });
-        const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+        const roles = Array.isArray(payload.roles)
+          ? payload.roles.filter((r): r is string => typeof r === 'string')
+          : [];
         return { user: payload.sub ?? '', roles, ...(payload.exp === undefined ? {} : { expiresAt: payload.exp }) };
       } catch (err) {
-        if (err instanceof joseErrors.JWTExpired) throw l8error('L8_ERR_TOKEN_EXPIRED', 'user token expired', { cause: err });
+        if (err instanceof joseErrors.JWTExpired)
+          throw l8error('L8_ERR_TOKEN_EXPIRED', 'user token expired', { cause: err });
         throw l8error('L8_ERR_AUTH', `invalid user token: ${(err as Error).message}`, { cause: err });
       }
     },

@@ -1,0 +1,52 @@
+import type { X509Certificate } from 'node:crypto';
+import { type L8Error, l8error } from '@layer8/protocol';
+import type { PeerIdentity } from '../provider.ts';
+import { commonNameOf, fingerprintOf } from './layout.ts';
+import type { RevocationList } from './revocation.ts';
+
+/** What a peer certificate is checked against: the overlay CA and the current revocation list. */
+export interface TrustAnchor {
+  readonly ca: X509Certificate;
+  readonly revoked: RevocationList;
+}
+
+/**
+ * Checks that `cert` was issued by the overlay CA (name and signature), is not a CA itself, is within its
+ * validity period and is not revoked; returns the peer's identity.
+ * @throws L8_ERR_AUTH, L8_ERR_CERT_EXPIRED, L8_ERR_CERT_REVOKED
+ */
+export function checkPeerCertificate(cert: X509Certificate, trust: TrustAnchor, now = Date.now()): PeerIdentity {
+  if (!cert.checkIssued(trust.ca) || !cert.verify(trust.ca.publicKey)) {
+    throw l8error(
+      'L8_ERR_AUTH',
+      `certificate of ${commonNameOf(cert) || 'the peer'} is not signed by this overlay's CA`,
+    );
+  }
+  if (cert.ca) throw l8error('L8_ERR_AUTH', 'a CA certificate cannot identify a node');
+  if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) {
+    throw l8error(
+      'L8_ERR_CERT_EXPIRED',
+      `certificate of ${commonNameOf(cert)} is valid only from ${cert.validFrom} to ${cert.validTo}`,
+    );
+  }
+  if (trust.revoked.has(cert)) throw l8error('L8_ERR_CERT_REVOKED', `certificate of ${commonNameOf(cert)} is revoked`);
+  return { provider: 'tls', subject: commonNameOf(cert), fingerprint: fingerprintOf(cert) };
+}
+
+const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED']);
+const REVOKED = new Set(['CERT_REVOKED', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED']);
+const AUTH = /CERT|_CA$|SIGNATURE|ISSUER/;
+
+/**
+ * Maps an error of node:tls during the handshake to a Layer8 code: an expired certificate to
+ * `L8_ERR_CERT_EXPIRED`, any other certificate verification failure (unknown CA, no certificate, bad
+ * signature) to `L8_ERR_AUTH`, and the rest (a peer that does not speak TLS, a reset) to `L8_ERR_HANDSHAKE`.
+ */
+export function tlsFailure(err: Error & { code?: string }): L8Error {
+  const code = err.code ?? '';
+  const message = `TLS handshake failed: ${err.message}`;
+  if (EXPIRED.has(code)) return l8error('L8_ERR_CERT_EXPIRED', message, { cause: err });
+  if (REVOKED.has(code)) return l8error('L8_ERR_CERT_REVOKED', message, { cause: err });
+  if (AUTH.test(code)) return l8error('L8_ERR_AUTH', message, { cause: err });
+  return l8error('L8_ERR_HANDSHAKE', message, { cause: err });
+}

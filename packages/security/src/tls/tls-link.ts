@@ -1,0 +1,119 @@
+import type { Socket } from 'node:net';
+import { connect, type SecureContext, TLSSocket } from 'node:tls';
+import { type L8Error, l8error, toL8Error } from '@layer8/protocol';
+import { ProofChannel } from '../link/proof-channel.ts';
+import type { SecuredLink } from '../provider.ts';
+import { checkPeerCertificate, type TrustAnchor, tlsFailure } from './peer-check.ts';
+
+/** TLS settings every Layer8 link uses: TLS 1.3 only. */
+export const TLS_VERSIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
+
+/**
+ * Upgrades a connected socket to TLS 1.3 as the client, with this node's certificate, trusting only the
+ * overlay CA. Host names are not checked (`checkServerIdentity` returns nothing): members are
+ * authenticated by the overlay CA, not by DNS, and the CN is reported as the peer's identity instead.
+ */
+export async function tlsClient(
+  socket: Socket,
+  context: SecureContext,
+  trust: TrustAnchor,
+  signal?: AbortSignal,
+): Promise<SecuredLink> {
+  const tlsSocket = connect({
+    socket,
+    secureContext: context,
+    rejectUnauthorized: true,
+    checkServerIdentity: () => undefined,
+    ...TLS_VERSIONS,
+  });
+  await settle(tlsSocket, 'secureConnect', signal);
+  return confirm(tlsSocket, trust, signal);
+}
+
+/** Upgrades an accepted socket to TLS 1.3 as the server, requiring a client certificate. */
+export async function tlsServer(
+  socket: Socket,
+  context: SecureContext,
+  trust: TrustAnchor,
+  signal?: AbortSignal,
+): Promise<SecuredLink> {
+  const tlsSocket = new TLSSocket(socket, {
+    isServer: true,
+    secureContext: context,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
+  await settle(tlsSocket, 'secure', signal);
+  return confirm(tlsSocket, trust, signal);
+}
+
+/**
+ * Waits for `event` (the TLS handshake finished); an error, a close or an abort first rejects with a
+ * coded error and destroys the socket.
+ */
+function settle(tlsSocket: TLSSocket, event: string, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: L8Error): void => {
+      tlsSocket.off(event, onOk).off('error', onError).off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === undefined) return resolve();
+      destroy(tlsSocket);
+      reject(err);
+    };
+    const onOk = (): void => done();
+    const onError = (e: Error): void => done(tlsFailure(e));
+    const onClose = (): void => done(l8error('L8_ERR_HANDSHAKE', 'peer closed the link during the TLS handshake'));
+    const onAbort = (): void => done(l8error('L8_ERR_HANDSHAKE', 'handshake deadline passed'));
+    tlsSocket.once(event, onOk).on('error', onError).once('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+  });
+}
+
+/**
+ * Checks the peer's certificate ourselves (overlay CA, validity, revocation), then both sides exchange an
+ * `accept` control frame or a fail frame. TLS 1.3 finishes the client's handshake before the server has
+ * judged the client certificate, so without this step a refused client would only see the link drop
+ * later; with it, both sides learn the outcome, with its precise code, before the link is handed on.
+ */
+async function confirm(
+  tlsSocket: TLSSocket,
+  trust: TrustAnchor,
+  signal: AbortSignal | undefined,
+): Promise<SecuredLink> {
+  const channel = new ProofChannel(tlsSocket, signal);
+  let checked = false;
+  try {
+    const cert = tlsSocket.getPeerX509Certificate();
+    if (cert === undefined) throw l8error('L8_ERR_AUTH', 'the peer presented no certificate');
+    const peer = checkPeerCertificate(cert, trust);
+    checked = true;
+    channel.send({ t: 'accept', provider: 'tls' });
+    const reply = await channel.next();
+    if (reply.t !== 'accept') throw l8error('L8_ERR_HANDSHAKE', 'peer sent no TLS acceptance');
+    return { stream: tlsSocket, peer, head: channel.release() };
+  } catch (err) {
+    channel.release();
+    const e = causeOf(toL8Error(err, 'L8_ERR_AUTH'));
+    if (checked) destroy(tlsSocket);
+    else refuseAndClose(channel, tlsSocket, e);
+    throw e;
+  }
+}
+
+/** A TLS alert that arrived after the handshake (the server refusing our certificate) keeps its meaning. */
+function causeOf(e: L8Error): L8Error {
+  const cause = e.cause as (Error & { code?: string }) | undefined;
+  return e.code === 'L8_ERR_HANDSHAKE' && cause?.code !== undefined ? tlsFailure(cause) : e;
+}
+
+/** Sends the refusal; the channel closes the socket once it is flushed. */
+function refuseAndClose(channel: ProofChannel, tlsSocket: TLSSocket, e: L8Error): void {
+  tlsSocket.on('error', () => tlsSocket.destroy());
+  channel.refuse(e);
+}
+
+function destroy(tlsSocket: TLSSocket): void {
+  tlsSocket.on('error', () => undefined);
+  tlsSocket.destroy();
+}

@@ -1,0 +1,190 @@
+import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { l8error } from '@layer8/protocol';
+import { runMutualProof } from '../link/mutual-proof.ts';
+import type { LinkContext, SecuredLink, SecurityProvider, UserIdentity } from '../provider.ts';
+import { createTokenIssuer, type TokenIssuer } from '../tokens/tokens.ts';
+import { AccessRules } from '../users/access-rules.ts';
+import { readUsers, verifyUser } from '../users/users.ts';
+import { keyPairFromPem } from './keys.ts';
+import { checkName, nodeFiles, SecurityFiles } from './layout.ts';
+import type { TrustAnchor } from './peer-check.ts';
+import { RevocationList, type RevokedEntry, readRevokedEntries } from './revocation.ts';
+import { TLS_VERSIONS, tlsClient, tlsServer } from './tls-link.ts';
+import { unixProofScheme } from './unix-proof.ts';
+
+/** PEM material of a node, for a {@link TlsProvider} built without files. */
+export interface TlsPemOptions {
+  /** The overlay CA certificate. */
+  readonly ca: string;
+  /** This node's certificate. */
+  readonly cert: string;
+  /** This node's private key. */
+  readonly key: string;
+  /** The overlay's token validation key (SPKI PEM); without it tokens are refused. */
+  readonly tokenPublicKey?: string;
+  /** The overlay's token signing key (PKCS#8 PEM); without it this node cannot log users in. */
+  readonly tokenPrivateKey?: string;
+  /** Revoked certificates, when there is no security directory to read `revoked.json` from. */
+  readonly revoked?: readonly Pick<RevokedEntry, 'serial' | 'fingerprint'>[];
+}
+
+/** Options of {@link TlsProvider}: a security directory and node name, PEM strings, or both (PEM wins). */
+export interface TlsProviderOptions {
+  /** The security directory written by `l8 security init` (docs/security.md, "Layout"). */
+  readonly dir?: string;
+  /** This node's name: its files are `<dir>/<node>.crt` and `<dir>/<node>.key`. */
+  readonly node?: string;
+  readonly pem?: TlsPemOptions;
+  /** Lifetime of user tokens in seconds. Default 3600. */
+  readonly tokenTtlSeconds?: number;
+}
+
+/**
+ * The default security provider (DESIGN.md §8): mutual TLS 1.3 with certificates of the overlay CA on
+ * TCP links, a signature proof with the same certificates on unix-socket links, JWT user tokens signed
+ * with the overlay's token key, scrypt-hashed users and an optional ACL. Two components talk only when
+ * both hold certificates of the same overlay CA that are valid and not revoked.
+ */
+export class TlsProvider implements SecurityProvider {
+  readonly name = 'tls';
+  readonly #dir: string | undefined;
+  readonly #ca: X509Certificate;
+  readonly #context: SecureContext;
+  readonly #scheme: ReturnType<typeof unixProofScheme>;
+  readonly #tokens: TokenIssuer | undefined;
+  readonly #canSign: boolean;
+  readonly #fixedRevoked: RevocationList | undefined;
+  #revoked: { mtimeMs: number; list: RevocationList } = { mtimeMs: -1, list: new RevocationList() };
+  #access: AccessRules;
+
+  /** Loads the CA, the node's certificate and key, and the token keys. @throws L8_ERR_INVALID_ARGUMENT */
+  constructor(options: TlsProviderOptions) {
+    const pem = options.pem ?? readNodePem(options);
+    this.#dir = options.dir;
+    this.#ca = new X509Certificate(pem.ca);
+    const keys = keyPairFromPem(pem.key);
+    this.#context = createSecureContext({ ca: pem.ca, cert: pem.cert, key: pem.key, ...TLS_VERSIONS });
+    this.#scheme = unixProofScheme({ certPem: pem.cert, privateKey: keys.privateKey }, () => this.#trust());
+    this.#tokens = tokenIssuer(pem, options.tokenTtlSeconds);
+    this.#canSign = pem.tokenPrivateKey !== undefined;
+    this.#fixedRevoked = pem.revoked === undefined ? undefined : new RevocationList(pem.revoked);
+    this.#access = AccessRules.load(this.#file(SecurityFiles.ACL));
+  }
+
+  /** Allows every address: links are encrypted and mutually authenticated wherever they run. */
+  checkAddress(_host: string): void {}
+
+  /** TLS 1.3 client handshake on TCP, the certificate signature proof on a unix socket. */
+  secureClient(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
+    if (ctx.transport === 'unix') return runMutualProof(socket, false, this.#scheme, ctx.signal);
+    return tlsClient(socket, this.#context, this.#trust(), ctx.signal);
+  }
+
+  /** TLS 1.3 server handshake (client certificate required) on TCP, the signature proof on a unix socket. */
+  secureServer(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
+    if (ctx.transport === 'unix') return runMutualProof(socket, true, this.#scheme, ctx.signal);
+    return tlsServer(socket, this.#context, this.#trust(), ctx.signal);
+  }
+
+  /**
+   * Checks a password against `<dir>/users.json` (read on every call, so `addUser` applies at once) and
+   * returns a token. @throws L8_ERR_AUTH, also when this node holds no token signing key.
+   */
+  async authenticateUser(user: string, password: string): Promise<string> {
+    const roles = await verifyUser(this.#dir === undefined ? {} : await readUsers(this.#dir), user, password);
+    return this.#issuer('sign').issue({ user, roles });
+  }
+
+  /** @throws L8_ERR_AUTH, L8_ERR_TOKEN_EXPIRED */
+  async validateToken(token: string): Promise<UserIdentity> {
+    return this.#issuer('validate').validate(token);
+  }
+
+  /** Role-based, from `acl.json` (read at construction and by {@link TlsProvider.reload}). */
+  canDoAction(who: UserIdentity, action: number, service: string, area: number): boolean {
+    return this.#access.allows(who, action, service, area);
+  }
+
+  /** Passes items through unless `acl.json` has a scope rule for `service`. */
+  scope<T>(who: UserIdentity, service: string, items: readonly T[]): T[] {
+    return this.#access.scope(who, service, items);
+  }
+
+  /** The contents of `<dir>/secrets/<name>` without a final newline; undefined when absent. */
+  async secret(name: string): Promise<string | undefined> {
+    checkName(name, 'secret');
+    const file = this.#file(join(SecurityFiles.SECRETS, name));
+    if (file === undefined || !existsSync(file)) return undefined;
+    return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+  }
+
+  /** Re-reads `acl.json`. The revocation list is re-read by itself whenever the file changes. */
+  reload(): void {
+    this.#access = AccessRules.load(this.#file(SecurityFiles.ACL));
+  }
+
+  #file(name: string): string | undefined {
+    return this.#dir === undefined ? undefined : join(this.#dir, name);
+  }
+
+  #trust(): TrustAnchor {
+    return { ca: this.#ca, revoked: this.#fixedRevoked ?? this.#revocations() };
+  }
+
+  /** The revocation list of the directory, re-read when `revoked.json` changes. */
+  #revocations(): RevocationList {
+    const file = this.#file(SecurityFiles.REVOKED);
+    if (file === undefined || !existsSync(file)) return this.#revoked.list;
+    const { mtimeMs } = statSync(file);
+    if (mtimeMs !== this.#revoked.mtimeMs)
+      this.#revoked = { mtimeMs, list: new RevocationList(readRevokedEntries(file)) };
+    return this.#revoked.list;
+  }
+
+  #issuer(use: 'sign' | 'validate'): TokenIssuer {
+    if (this.#tokens === undefined || (use === 'sign' && !this.#canSign))
+      throw l8error('L8_ERR_AUTH', `this node holds no token key to ${use} user tokens`);
+    return this.#tokens;
+  }
+}
+
+function readNodePem(options: TlsProviderOptions): TlsPemOptions {
+  const { dir, node } = options;
+  if (dir === undefined || node === undefined) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', 'the tls provider needs either dir and node, or pem');
+  }
+  const files = nodeFiles(dir, node);
+  const read = (f: string): string | undefined => (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
+  const [ca, cert, key] = [read(join(dir, SecurityFiles.CA_CERT)), read(files.cert), read(files.key)];
+  if (ca === undefined || cert === undefined || key === undefined) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', `${dir} lacks ca.crt, ${node}.crt or ${node}.key; run l8 security init`);
+  }
+  const tokenPublicKey = read(join(dir, SecurityFiles.TOKEN_PUB));
+  const tokenPrivateKey = read(join(dir, SecurityFiles.TOKEN_KEY));
+  return {
+    ca,
+    cert,
+    key,
+    ...(tokenPublicKey ? { tokenPublicKey } : {}),
+    ...(tokenPrivateKey ? { tokenPrivateKey } : {}),
+  };
+}
+
+function tokenIssuer(pem: TlsPemOptions, ttlSeconds: number | undefined): TokenIssuer | undefined {
+  const privateKey: KeyObject | undefined = pem.tokenPrivateKey
+    ? keyPairFromPem(pem.tokenPrivateKey).privateKey
+    : undefined;
+  const publicKey = pem.tokenPublicKey ? createPublicKey(pem.tokenPublicKey) : undefined;
+  if (publicKey === undefined) return undefined;
+  return createTokenIssuer({
+    publicKey,
+    issuer: 'layer8-overlay',
+    ...(privateKey ? { privateKey } : {}),
+    ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+  });
+}
