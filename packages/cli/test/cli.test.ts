@@ -74,6 +74,31 @@ describe('l8 CLI', () => {
     await new Promise((r) => child.once('exit', r));
   });
 
+  test('security init, then a TLS VNet that only members of the overlay can join', async () => {
+    const sec = join(dir, 'overlay');
+    const other = join(dir, 'other');
+    const init = await l8(['security', 'init', '--dir', sec, '--node', 'host-a', '--node', 'ops']);
+    assert.equal(init.code, 0, init.err);
+    assert.match(init.out, /overlay CA .* in /);
+    assert.equal((await l8(['security', 'init', '--dir', sec])).code, 1, 'refuses to overwrite a CA');
+    assert.equal((await l8(['security', 'init', '--dir', other, '--node', 'ops'])).code, 0);
+    const { child, match } = await spawnL8(
+      ['vnet', 'start', '--host', '127.0.0.3', '--port', '0', '--no-socket', '--security', sec, '--node', 'host-a'],
+      /listening on tcp ([\d.]+):(\d+)/,
+    );
+    const vnet = `${match[1]}:${match[2]}`;
+    const h = await l8(['health', '--json', '--vnet', vnet, '--security', sec, '--node', 'ops']);
+    assert.equal(h.code, 0, h.err);
+    assert.equal((JSON.parse(h.out) as unknown[]).length, 1);
+    const stranger = await l8(['health', '--vnet', vnet, '--security', other, '--node', 'ops']);
+    assert.equal(stranger.code, 1);
+    assert.match(stranger.err, /L8_ERR_(AUTH|HANDSHAKE)/);
+    const both = await l8(['health', '--vnet', vnet, '--security', sec, '--dev-passphrase', 'x']);
+    assert.match(both.err, /L8_ERR_INVALID_ARGUMENT/);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  });
+
   test('joining a VNet that is not there fails with a coded error', async () => {
     const r = await l8(['health', '--vnet', '127.0.0.1:1', '--timeout', '300', '--dev-passphrase', 'cli-test-pass']);
     assert.equal(r.code, 1);

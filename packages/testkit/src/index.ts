@@ -1,5 +1,6 @@
 /** @layer8/testkit: real components on port 0 and distinct loopback addresses, waits, faults. */
 export { type FaultMode, FaultProxy } from './fault-proxy.ts';
+export { type TempOverlay, tempOverlay } from './overlay-ca.ts';
 export { freePort, hostAddress, tempDir } from './ports.ts';
 export type { AgentConfig } from './proc/agent-protocol.ts';
 export {
