@@ -1,0 +1,122 @@
+/**
+ * Worker process of the overlay benchmark for Layer8: one VNet, or a group of VNics (responders,
+ * sinks, a requester or a publisher), driven over IPC by bench/overlay.ts.
+ */
+import type { L8Error } from '@layer8/protocol';
+import { DevProvider, type SecurityProvider, TlsProvider } from '@layer8/security';
+import { VNet } from '@layer8/vnet';
+import { type Handler, VNic } from '@layer8/vnic';
+import { PAYLOAD, serve, until } from './overlay-ipc.ts';
+import { Driver } from './overlay-load.ts';
+
+/** How a process proves membership: the dev passphrase, or the default TLS provider's node files. */
+export type Security = { readonly kind: 'dev' } | { readonly kind: 'tls'; readonly dir: string; readonly node: string };
+
+/** Arguments of the `vnet` operation. */
+export interface VNetArgs {
+  readonly security: Security;
+  readonly host: string;
+  readonly socketPath: string;
+  readonly peers: readonly { host: string; port: number }[];
+}
+
+/** What a node does with a service: answer requests with the payload, or count one-way messages. */
+export type Role = 'echo' | 'sink';
+
+/** Arguments of the `vnics` operation: `count` VNics on the VNet at `path`, each serving `services`. */
+export interface VNicsArgs {
+  readonly security: Security;
+  readonly path: string;
+  readonly count: number;
+  readonly alias: string;
+  readonly services: Readonly<Record<string, Role>>;
+}
+
+const BATCH = 1024;
+const driver = new Driver();
+const vnics: VNic[] = [];
+let vnet: VNet | undefined;
+
+function provider(s: Security): SecurityProvider {
+  if (s.kind === 'tls') return new TlsProvider({ dir: s.dir, node: s.node });
+  return new DevProvider({ passphrase: 'bench-passphrase', warn: () => {} });
+}
+
+function first(): VNic {
+  const n = vnics[0];
+  if (n === undefined) throw new Error('no VNic in this process');
+  return n;
+}
+
+const HANDLERS: Record<Role, Handler> = {
+  echo: () => PAYLOAD,
+  sink: () => {
+    driver.received++;
+  },
+};
+
+async function startVNet(a: VNetArgs): Promise<{ host: string; port: number }> {
+  vnet = new VNet({ provider: provider(a.security), host: a.host, port: 0, socketPath: a.socketPath, peers: a.peers });
+  return (await vnet.start()).tcp;
+}
+
+async function startVNics(a: VNicsArgs): Promise<string[]> {
+  const p = provider(a.security);
+  const mine: VNic[] = [];
+  for (let i = 0; i < a.count; i++) {
+    const n = new VNic({ provider: p, vnet: { path: a.path }, alias: `${a.alias}-${i}` });
+    await n.connect();
+    for (const [service, role] of Object.entries(a.services)) n.subscribe(service, 0, HANDLERS[role]);
+    mine.push(n);
+  }
+  vnics.push(...mine);
+  return mine.map((n) => n.id);
+}
+
+/** Sends up to BATCH one-way messages with `send`, stopping early when the link pushes back. */
+function oneWay(send: () => void): () => number {
+  return () => {
+    for (let i = 0; i < BATCH; i++) {
+      try {
+        send();
+      } catch (err) {
+        if ((err as L8Error).code === 'L8_ERR_BACKPRESSURE') return i;
+        throw err;
+      }
+    }
+    return BATCH;
+  };
+}
+
+serve({
+  vnet: startVNet,
+  vnics: startVNics,
+  /** Waits until every VNic of this process sees `count` instances of `service`. */
+  wait: ({ service, count }: { service: string; count: number }) =>
+    until(() => vnics.every((n) => n.health.instances(service, 0).length >= count), 15_000, `${count} × ${service}`),
+  status: () => ({
+    locals: vnet?.locals.size ?? 0,
+    peers: vnet?.peers.size ?? 0,
+    drops: vnet?.drops,
+    nodes: (vnet ?? first()).health.all().length,
+  }),
+  requests: ({ service, concurrency }: { service: string; concurrency: number }) => {
+    const target = { service, area: 0, mode: 'round-robin' } as const;
+    const options = { timeoutMs: 10_000 };
+    driver.requests((lane) => (vnics[lane % vnics.length] as VNic).request(target, PAYLOAD, options), concurrency);
+  },
+  unicast: ({ node, service }: { node: string; service: string }) => {
+    const n = first();
+    driver.pump(oneWay(() => n.unicast(node, service, 0, PAYLOAD)));
+  },
+  multicast: ({ service }: { service: string }) => {
+    const n = first();
+    driver.pump(oneWay(() => n.multicast(service, 0, PAYLOAD)));
+  },
+  mark: () => driver.mark(),
+  stop: () => driver.stop(),
+  close: async () => {
+    await Promise.all(vnics.map((n) => n.close()));
+    await vnet?.close();
+  },
+});

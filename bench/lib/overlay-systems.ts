@@ -1,0 +1,277 @@
+/**
+ * Setups of the overlay benchmark, one process per component: for each system a request/stream pair
+ * (requester and responder, plus the VNet(s) or nats-server between them) and a 1 → 9 fan-out.
+ * Every setup stops the processes it started when it fails half-way.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { freePort } from '@layer8/testkit';
+import { sleep } from './overlay-ipc.ts';
+import type { Role, Security } from './overlay-layer8.ts';
+import type { MolNode } from './overlay-moleculer.ts';
+import type { Child, Fleet } from './overlay-proc.ts';
+
+/** A requester and a responder (which also sinks the one-way stream), and whatever sits between them. */
+export interface Pair {
+  readonly children: readonly Child[];
+  /** Every process of the case (children and nats-server). */
+  readonly pids: readonly number[];
+  readonly requester: Child;
+  readonly responder: Child;
+  /** Starts `concurrency` request loops in the requester. */
+  requests(concurrency: number): Promise<unknown>;
+  /** Starts the one-way stream from requester to responder. */
+  stream(): Promise<unknown>;
+}
+
+/** One publisher and nine subscribers. */
+export interface Fanout {
+  readonly children: readonly Child[];
+  readonly pids: readonly number[];
+  readonly publisher: Child;
+  readonly sinks: readonly Child[];
+  publish(): Promise<unknown>;
+}
+
+/** Where Layer8 processes find their security material. */
+export interface L8Security {
+  readonly kind: 'dev' | 'tls';
+  /** The security directory (tls) and the directory for unix sockets. */
+  readonly dir: string;
+}
+
+const L8 = 'overlay-layer8.ts';
+const MOL = 'overlay-moleculer.ts';
+const NATS = 'overlay-nats.ts';
+/** Where Debian's nats-server package installs the server. */
+export const NATS_SERVER = '/usr/sbin/nats-server';
+
+/** Forks `roles` in parallel into `into`, so that a later failure can stop them too. */
+async function forkAll(fleet: Fleet, into: Child[], script: string, roles: readonly string[]): Promise<Child[]> {
+  const forked = await Promise.all(roles.map((r) => fleet.fork(script, r)));
+  into.push(...forked);
+  return forked;
+}
+
+/** Runs `build` and stops every child it forked if it throws. */
+async function guarded<T>(fleet: Fleet, build: (children: Child[]) => Promise<T>): Promise<T> {
+  const children: Child[] = [];
+  try {
+    return await build(children);
+  } catch (err) {
+    await fleet.stop(children);
+    throw err;
+  }
+}
+
+function l8sec(s: L8Security, node: string): Security {
+  return s.kind === 'tls' ? { kind: 'tls', dir: s.dir, node } : { kind: 'dev' };
+}
+
+/** Starts a VNet in `child` on `host`; resolves with its TCP address. */
+function l8vnet(
+  child: Child,
+  s: L8Security,
+  i: number,
+  peers: readonly object[],
+): Promise<{ host: string; port: number }> {
+  const args = { security: l8sec(s, `vnet-${i}`), host: `127.0.0.${i + 2}`, socketPath: l8sock(s, i), peers };
+  return child.call('vnet', args);
+}
+
+function l8sock(s: L8Security, i: number): string {
+  return `${s.dir}/vnet-${i}.sock`;
+}
+
+/** Attaches `count` VNics in `child` to VNet `i`; resolves with their node ids. */
+function l8vnics(
+  child: Child,
+  s: L8Security,
+  i: number,
+  node: string,
+  count: number,
+  services: Record<string, Role>,
+): Promise<string[]> {
+  const args = { security: l8sec(s, node), path: l8sock(s, i), count, alias: node, services };
+  return child.call('vnics', args, 60_000);
+}
+
+/** VNet(s), a responder VNic (echo + stream sink) and a requester VNic; `cross` puts them on two VNets. */
+export function layer8Pair(fleet: Fleet, s: L8Security, cross: boolean): Promise<Pair> {
+  return guarded(fleet, async (children) => {
+    const roles = cross ? ['l8-vnet-a', 'l8-vnet-b'] : ['l8-vnet'];
+    const vnets = await forkAll(fleet, children, L8, roles);
+    const [responder, requester] = await forkAll(fleet, children, L8, ['l8-responder', 'l8-requester']);
+    if (responder === undefined || requester === undefined) throw new Error('fork failed');
+    const a = await l8vnet(vnets[0] as Child, s, 0, []);
+    if (cross) await l8vnet(vnets[1] as Child, s, 1, [a]);
+    const [sinkId] = await l8vnics(responder, s, cross ? 1 : 0, 'resp', 1, { echo: 'echo', st: 'sink' });
+    await l8vnics(requester, s, 0, 'req', 1, {});
+    await requester.call('wait', { service: 'echo', count: 1 });
+    return {
+      children,
+      pids: children.map((c) => c.pid),
+      requester,
+      responder,
+      requests: (concurrency) => requester.call('requests', { service: 'echo', concurrency }),
+      stream: () => requester.call('unicast', { node: sinkId, service: 'st' }),
+    };
+  });
+}
+
+/** Three VNets in a full mesh, 3 × 3 subscriber VNics (one process per VNet), a publisher on VNet 0. */
+export function layer8Fanout(fleet: Fleet, s: L8Security): Promise<Fanout> {
+  return guarded(fleet, async (children) => {
+    const vnets = await forkAll(fleet, children, L8, ['l8-vnet-0', 'l8-vnet-1', 'l8-vnet-2']);
+    const addrs: object[] = [];
+    for (const [i, v] of vnets.entries()) addrs.push(await l8vnet(v, s, i, [...addrs]));
+    const sinks = await forkAll(fleet, children, L8, ['l8-subs-0', 'l8-subs-1', 'l8-subs-2']);
+    await Promise.all(sinks.map((c, i) => l8vnics(c, s, i, `subs-${i}`, 3, { mc: 'sink' })));
+    const [publisher] = await forkAll(fleet, children, L8, ['l8-publisher']);
+    await l8vnics(publisher as Child, s, 0, 'pub', 1, {});
+    await (publisher as Child).call('wait', { service: 'mc', count: 9 });
+    return fanout(children, [], publisher as Child, sinks, () =>
+      (publisher as Child).call('multicast', { service: 'mc' }),
+    );
+  });
+}
+
+function fanout(
+  children: Child[],
+  others: readonly number[],
+  publisher: Child,
+  sinks: readonly Child[],
+  publish: () => Promise<unknown>,
+): Fanout {
+  return { children, pids: [...children.map((c) => c.pid), ...others], publisher, sinks, publish };
+}
+
+/** One VNet with `processes` × `perProcess` echo VNics attached over the unix socket. */
+export function layer8Swarm(
+  fleet: Fleet,
+  s: L8Security,
+  processes: number,
+  perProcess: number,
+): Promise<{ children: Child[]; vnet: Child; vnics: Child[] }> {
+  return guarded(fleet, async (children) => {
+    const [vnet] = await forkAll(fleet, children, L8, ['l8-vnet-100']);
+    await l8vnet(vnet as Child, s, 0, []);
+    const roles = Array.from({ length: processes }, (_, i) => `l8-vnics-${i}`);
+    const vnics = await forkAll(fleet, children, L8, roles);
+    await Promise.all(vnics.map((c, i) => l8vnics(c, s, 0, `swarm-${i}`, perProcess, { echo: 'echo' })));
+    const total = processes * perProcess;
+    await Promise.all(vnics.map((c) => c.call('wait', { service: 'echo', count: total }, 60_000)));
+    return { children, vnet: vnet as Child, vnics };
+  });
+}
+
+async function molNodes(ids: readonly string[]): Promise<MolNode[]> {
+  const out: MolNode[] = [];
+  for (const id of ids) out.push({ id, port: await freePort() });
+  return out;
+}
+
+/** Two brokers in two processes over the TCP transporter: requester, and responder (echo + sink). */
+export function moleculerPair(fleet: Fleet): Promise<Pair> {
+  return guarded(fleet, async (children) => {
+    const all = await molNodes(['req', 'resp']);
+    const [requester, responder] = await forkAll(fleet, children, MOL, ['mol-requester', 'mol-responder']);
+    if (responder === undefined || requester === undefined) throw new Error('fork failed');
+    await Promise.all([
+      responder.call('brokers', { nodes: [all[1]], all, services: ['echo', 'sink'] }),
+      requester.call('brokers', { nodes: [all[0]], all, services: [] }),
+    ]);
+    await requester.call('wait', { services: ['echo', 'sink'], nodes: 1 });
+    return {
+      children,
+      pids: children.map((c) => c.pid),
+      requester,
+      responder,
+      requests: (concurrency) => requester.call('requests', { concurrency }),
+      stream: () => requester.call('emit'),
+    };
+  });
+}
+
+/** A publisher broker and nine subscriber brokers, three per process; `broadcast` reaches all nine. */
+export function moleculerFanout(fleet: Fleet): Promise<Fanout> {
+  return guarded(fleet, async (children) => {
+    const all = await molNodes(['pub', ...Array.from({ length: 9 }, (_, i) => `sub-${i}`)]);
+    const [publisher, ...sinks] = await forkAll(fleet, children, MOL, [
+      'mol-pub',
+      'mol-subs-0',
+      'mol-subs-1',
+      'mol-subs-2',
+    ]);
+    await Promise.all([
+      (publisher as Child).call('brokers', { nodes: [all[0]], all, services: [] }),
+      ...sinks.map((c, i) => c.call('brokers', { nodes: all.slice(1 + 3 * i, 4 + 3 * i), all, services: ['sink'] })),
+    ]);
+    await (publisher as Child).call('wait', { services: ['sink'], nodes: 9 });
+    return fanout(children, [], publisher as Child, sinks, () => (publisher as Child).call('broadcast'));
+  });
+}
+
+/** A running nats-server. */
+export interface NatsServer {
+  readonly port: number;
+  readonly pid: number;
+  readonly version: string;
+}
+
+/** Starts nats-server on 127.0.0.1 and a free port; resolves once it accepts connections. */
+export async function startNatsServer(fleet: Fleet): Promise<NatsServer> {
+  const version = execFileSync(NATS_SERVER, ['--version'], { encoding: 'utf8' }).trim();
+  const port = await freePort();
+  const proc: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  fleet.adopt(proc);
+  for (let i = 0; i < 200 && !(await accepts(port)); i++) await sleep(25);
+  return { port, pid: proc.pid as number, version };
+}
+
+/** Whether nats-server is installed where Debian puts it. */
+export function natsInstalled(): boolean {
+  return existsSync(NATS_SERVER);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** A requester and a responder connection (echo + stream sink), each in its own process. */
+export function natsPair(fleet: Fleet, server: NatsServer): Promise<Pair> {
+  return guarded(fleet, async (children) => {
+    const [requester, responder] = await forkAll(fleet, children, NATS, ['nats-requester', 'nats-responder']);
+    if (responder === undefined || requester === undefined) throw new Error('fork failed');
+    await responder.call('connect', { port: server.port, count: 1, services: { echo: 'echo', st: 'sink' } });
+    await requester.call('connect', { port: server.port, count: 1, services: {} });
+    return {
+      children,
+      pids: [...children.map((c) => c.pid), server.pid],
+      requester,
+      responder,
+      requests: (concurrency) => requester.call('requests', { subject: 'echo', concurrency }),
+      stream: () => requester.call('publish', { subject: 'st' }),
+    };
+  });
+}
+
+/** A publisher and nine subscriber connections on one subject, three per process. */
+export function natsFanout(fleet: Fleet, server: NatsServer): Promise<Fanout> {
+  return guarded(fleet, async (children) => {
+    const roles = ['nats-pub', 'nats-subs-0', 'nats-subs-1', 'nats-subs-2'];
+    const [publisher, ...sinks] = await forkAll(fleet, children, NATS, roles);
+    await Promise.all(sinks.map((c) => c.call('connect', { port: server.port, count: 3, services: { mc: 'sink' } })));
+    await (publisher as Child).call('connect', { port: server.port, count: 1, services: {} });
+    const publish = (): Promise<unknown> => (publisher as Child).call('publish', { subject: 'mc' });
+    return fanout(children, [server.pid], publisher as Child, sinks, publish);
+  });
+}
