@@ -1,6 +1,6 @@
 /**
- * Codec benchmark (docs/models.md): encode+decode of a 20-field nested model with the protobuf runtime the
- * model package uses (`layer8`, i.e. @bufbuild/protobuf behind the registry codec), raw @bufbuild/protobuf,
+ * Codec benchmark (docs/models.md): encode+decode of a 20-field nested model with the registry's codec (`layer8`:
+ * the compiled codec over @bufbuild/protobuf messages), raw @bufbuild/protobuf `toBinary`/`fromBinary`,
  * protobufjs, JSON and msgpackr records; then the size of a one-field change set on a 50-field model.
  *   npm run bench -- codec [ms-per-case]
  */
@@ -34,6 +34,7 @@ function codecs(): Codec[] {
   const registry = new TypeRegistry().register(file_layer8_demo_v1_bench, file_layer8_demo_v1_demo);
   const customer = demoCustomer(1);
   const layer8 = registry.get('layer8.demo.v1.Customer').codec;
+  say(`layer8 codec: ${layer8.description}`);
   const plain = toJson(CustomerSchema, customer) as Record<string, unknown>;
   const packr = new Packr({ useRecords: true });
   const pbjsType = protobuf.loadSync(PROTO).lookupType('layer8.demo.v1.Customer');

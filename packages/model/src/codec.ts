@@ -9,12 +9,29 @@ import {
   toJsonString,
 } from '@bufbuild/protobuf';
 import { ContentType, l8error } from '@layer8/protocol';
+import { type CompiledCodec, compileCodec, whyNotCompiled } from './compiled-codec.ts';
 
 /** The payload content types a model value may travel as. */
 export type PayloadContentType = typeof ContentType.PROTOBUF | typeof ContentType.JSON;
 
+/**
+ * How a codec does protobuf binary: `compiled` (code generated per type, see compiled-codec.ts) or `bufbuild`
+ * (`toBinary`/`fromBinary` of `@bufbuild/protobuf`). Both give the same bytes and the same messages.
+ */
+export type CodecEngine = 'compiled' | 'bufbuild';
+
+/** Options of {@link modelCodec}. */
+export interface ModelCodecOptions {
+  /** `compiled` (default) where the type allows it, else `bufbuild`; `bufbuild` forces it. */
+  readonly engine?: CodecEngine;
+}
+
 /** Encodes and decodes messages of one model type. */
 export interface ModelCodec {
+  /** The protobuf binary engine actually used. */
+  readonly engine: CodecEngine;
+  /** The engine, and why the type uses `bufbuild` when it does (e.g. `layer8.x.V1 is not proto3`). */
+  readonly description: string;
   /**
    * Encodes `message` as protobuf (default) or canonical protobuf JSON (UTF-8).
    * @throws L8_ERR_INVALID_ARGUMENT when `message` is not of this type, or the content type is neither.
@@ -30,31 +47,76 @@ export interface ModelCodec {
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The codec of one message descriptor. */
-export function modelCodec(desc: DescMessage): ModelCodec {
+/** Protobuf binary of one type. */
+interface Binary {
+  encode(message: Message): Uint8Array;
+  /** Throws the decoder's error on bad bytes. */
+  decode(bytes: Uint8Array): Message;
+}
+
+/**
+ * The codec of one message descriptor. Protobuf binary uses the compiled engine unless the type (or a type it
+ * reaches) is not proto3 or uses a field form it does not reproduce; the reason is then in `description`.
+ */
+export function modelCodec(desc: DescMessage, options: ModelCodecOptions = {}): ModelCodec {
+  const why = options.engine === 'bufbuild' ? 'requested' : whyNotCompiled(desc);
+  const binary = why === undefined ? compiledBinary(desc) : bufbuildBinary(desc);
   return {
-    encode: (message, contentType = ContentType.PROTOBUF) => encodeMessage(desc, message, contentType),
-    decode: (bytes, contentType = ContentType.PROTOBUF) => decodeMessage(desc, bytes, contentType),
+    engine: why === undefined ? 'compiled' : 'bufbuild',
+    description:
+      why === undefined
+        ? `compiled protobuf codec of ${desc.typeName} (unknown fields and invalid values go through @bufbuild/protobuf)`
+        : `@bufbuild/protobuf codec of ${desc.typeName} (${why})`,
+    encode: (message, contentType = ContentType.PROTOBUF) => encodeMessage(desc, binary, message, contentType),
+    decode: (bytes, contentType = ContentType.PROTOBUF) => decodeMessage(desc, binary, bytes, contentType),
   };
 }
 
-function encodeMessage(desc: DescMessage, message: Message, contentType: number): Uint8Array {
+function bufbuildBinary(desc: DescMessage): Binary {
+  return { encode: (message) => toBinary(desc, message), decode: (bytes) => fromBinary(desc, bytes) };
+}
+
+/**
+ * The compiled engine, compiled on first use. Whatever it does not take (it throws) goes to bufbuild, which
+ * then gives the same result or its own error: unknown fields, invalid values, bytes it does not accept.
+ */
+function compiledBinary(desc: DescMessage): Binary {
+  let compiled: CompiledCodec | undefined;
+  return {
+    encode(message) {
+      try {
+        compiled ??= compileCodec(desc) as CompiledCodec;
+        return compiled.encode(message);
+      } catch {
+        return toBinary(desc, message);
+      }
+    },
+    decode(bytes) {
+      try {
+        compiled ??= compileCodec(desc) as CompiledCodec;
+        return compiled.decode(bytes);
+      } catch {
+        return fromBinary(desc, bytes);
+      }
+    },
+  };
+}
+
+function encodeMessage(desc: DescMessage, binary: Binary, message: Message, contentType: number): Uint8Array {
   if (!isMessage(message, desc)) {
     throw l8error('L8_ERR_INVALID_ARGUMENT', `value is not a ${desc.typeName} message`, {
       data: { type: desc.typeName },
     });
   }
-  if (contentType === ContentType.PROTOBUF) return toBinary(desc, message);
+  if (contentType === ContentType.PROTOBUF) return binary.encode(message);
   if (contentType === ContentType.JSON) return utf8.encode(toJsonString(desc, message));
   throw badContentType(contentType);
 }
 
-function decodeMessage(desc: DescMessage, bytes: Uint8Array, contentType: number): Message {
+function decodeMessage(desc: DescMessage, binary: Binary, bytes: Uint8Array, contentType: number): Message {
   if (contentType !== ContentType.PROTOBUF && contentType !== ContentType.JSON) throw badContentType(contentType);
   try {
-    return contentType === ContentType.PROTOBUF
-      ? fromBinary(desc, bytes)
-      : fromJsonString(desc, strictUtf8.decode(bytes));
+    return contentType === ContentType.PROTOBUF ? binary.decode(bytes) : fromJsonString(desc, strictUtf8.decode(bytes));
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw l8error('L8_ERR_DECODE', `cannot decode ${desc.typeName}: ${reason}`, {

@@ -9,7 +9,15 @@ export {
   type Versioned,
 } from './change-set.ts';
 export { changeSetFromWire, changeSetToWire, decodeChangeSet, encodeChangeSet } from './change-wire.ts';
-export { decodeJson, encodeJson, type ModelCodec, modelCodec, type PayloadContentType } from './codec.ts';
+export {
+  type CodecEngine,
+  decodeJson,
+  encodeJson,
+  type ModelCodec,
+  type ModelCodecOptions,
+  modelCodec,
+  type PayloadContentType,
+} from './codec.ts';
 export {
   applyChanges,
   type Change,

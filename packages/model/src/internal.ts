@@ -1,5 +1,6 @@
 /** For tests of sibling packages and the benchmarks: the demo models. Not part of the public API. */
 
+export { type CompiledCodec, compileCodec, whyNotCompiled } from './compiled-codec.ts';
 export { demoCustomer, demoWide50 } from './demo-data.ts';
 export {
   type Customer,
@@ -8,6 +9,14 @@ export {
   PhoneSchema,
   PostalAddressSchema,
 } from './gen/layer8/demo/v1/bench_pb.ts';
+export {
+  type AllTypes,
+  AllTypesSchema,
+  file_layer8_demo_v1_codec,
+  Kind,
+  WithLongStringSchema,
+  WithWrapperSchema,
+} from './gen/layer8/demo/v1/codec_pb.ts';
 export {
   type Address,
   AddressSchema,

@@ -60,6 +60,7 @@ export class Router {
       this.#ctx.drops.spoofed++;
       return;
     }
+    if (from.isPeer && !this.#arrivedHop(frame)) return;
     if (hasNoDestination(frame)) this.#byService(from, frame);
     else this.#unicast(from, frame);
   }
@@ -94,7 +95,7 @@ export class Router {
     if (route === undefined) return;
     for (const local of route.locals) if (local !== from) this.#deliver(local, frame, undefined);
     if (from.isPeer || route.peers.length === 0) return;
-    if (!this.#takeHop(frame, undefined)) return;
+    if (!this.#hopLeft(frame, undefined)) return;
     for (const peer of route.peers) this.#deliver(peer, frame, undefined);
   }
 
@@ -107,29 +108,37 @@ export class Router {
   }
 
   #toPeer(peer: Connection, frame: Buffer, from: Connection): void {
-    if (this.#takeHop(frame, from)) this.#deliver(peer, frame, from);
+    if (this.#hopLeft(frame, from)) this.#deliver(peer, frame, from);
   }
 
-  /** Takes one hop off the frame (in place) before it goes to a peer; false when none was left. */
-  #takeHop(frame: Buffer, from: Connection | undefined): boolean {
+  /** Whether the frame may cross one more VNet-to-VNet link (hop count above zero). */
+  #hopLeft(frame: Buffer, from: Connection | undefined): boolean {
+    if ((frame[Offset.HOPS] as number) > 0) return true;
+    this.#ctx.drops.ttl++;
+    if (from !== undefined) this.#refuse(from, frame, 'L8_ERR_TTL', 'hop count exhausted');
+    return false;
+  }
+
+  /** Takes the hop a frame from a peer VNet just made (in place, so local receivers see it). */
+  #arrivedHop(frame: Buffer): boolean {
     const hops = frame[Offset.HOPS] as number;
     if (hops > 0) {
       frame[Offset.HOPS] = hops - 1;
       return true;
     }
     this.#ctx.drops.ttl++;
-    if (from !== undefined) this.#refuse(from, frame, 'L8_ERR_TTL', 'hop count exhausted');
     return false;
   }
 
   #deliver(to: Connection, frame: Buffer, from: Connection | undefined): void {
-    try {
-      to.link.forward(frame);
+    if (to.link.tryForward(frame)) {
       to.forwarded++;
-    } catch (err) {
-      this.#ctx.drops.backpressure++;
-      if (from !== undefined) this.#refuse(from, frame, (err as L8Error).code, (err as L8Error).message);
+      return;
     }
+    this.#ctx.drops.backpressure++;
+    if (from === undefined) return;
+    if (to.link.closed) this.#refuse(from, frame, 'L8_ERR_UNREACHABLE', 'the link to the destination closed');
+    else this.#refuse(from, frame, 'L8_ERR_BACKPRESSURE', 'the destination link is full');
   }
 
   /** Answers a REQUEST that cannot be delivered; other kinds are only counted. */

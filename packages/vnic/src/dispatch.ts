@@ -40,13 +40,34 @@ const NO_PROGRESS: ReplyContext = { progress() {} };
 
 const key = serviceKey;
 
+interface Entry {
+  readonly service: string;
+  readonly area: number;
+  readonly bytes: Buffer;
+  readonly handler: Handler;
+}
+
+/** The entry whose service name equals the frame's (compared byte by byte). */
+function match(entries: readonly Entry[] | undefined, frame: Buffer): Entry | undefined {
+  if (entries === undefined) return undefined;
+  const len = frame[Offset.SERVICE_LEN] as number;
+  outer: for (const e of entries) {
+    if (e.bytes.length !== len) continue;
+    for (let i = 0; i < len; i++) if (e.bytes[i] !== frame[Offset.SERVICE + i]) continue outer;
+    return e;
+  }
+  return undefined;
+}
+
 /**
  * The receiving side of a VNic: (service, area) → handler, and the replies to requests.
  * Invariant: `#handlers` holds exactly the subscriptions the VNet was last told about.
  */
 export class Dispatcher {
   readonly #host: DispatchHost;
-  readonly #handlers = new Map<string, { service: string; area: number; handler: Handler }>();
+  readonly #handlers = new Map<string, Entry>();
+  /** Area → entries, for matching a frame's service bytes without building a string. */
+  #byArea = new Map<number, Entry[]>();
 
   constructor(host: DispatchHost) {
     this.#host = host;
@@ -65,8 +86,9 @@ export class Dispatcher {
   /** Registers `handler` for (service, area), replacing an earlier one, and tells the VNet. */
   subscribe(service: string, area: number, handler: Handler): Subscription {
     const k = key(service, area);
-    const entry = { service, area, handler };
+    const entry: Entry = { service, area, handler, bytes: Buffer.from(service, 'utf8') };
     this.#handlers.set(k, entry);
+    this.#reindex();
     this.#announce();
     return {
       service,
@@ -74,6 +96,7 @@ export class Dispatcher {
       close: () => {
         if (this.#handlers.get(k) !== entry) return;
         this.#handlers.delete(k);
+        this.#reindex();
         this.#announce();
       },
     };
@@ -81,11 +104,14 @@ export class Dispatcher {
 
   /** Runs the handler of an incoming REQUEST or NOTIFY frame; answers a request with a reply or fail. */
   deliver(frame: Buffer): void {
-    const k = frameServiceKey(frame);
-    const h = k === undefined ? undefined : this.#handlers.get(k);
+    const h = match(this.#byArea.get(frame.readUInt16BE(Offset.AREA)), frame);
     const isRequest = frame[Offset.KIND] === Kind.REQUEST;
     if (h === undefined) {
-      if (isRequest) this.#fail(frame, toL8Error(new Error(`no handler for ${k ?? '?'} here`), 'L8_ERR_NO_SERVICE'));
+      if (isRequest)
+        this.#fail(
+          frame,
+          toL8Error(new Error(`no handler for ${frameServiceKey(frame) ?? '?'} here`), 'L8_ERR_NO_SERVICE'),
+        );
       return;
     }
     const ctx = isRequest ? this.#progressOf(frame) : NO_PROGRESS;
@@ -102,6 +128,12 @@ export class Dispatcher {
         (e: unknown) => this.#fail(frame, toL8Error(e)),
       );
     else this.#reply(frame, result);
+  }
+
+  #reindex(): void {
+    const byArea = new Map<number, Entry[]>();
+    for (const e of this.#handlers.values()) byArea.set(e.area, [...(byArea.get(e.area) ?? []), e]);
+    this.#byArea = byArea;
   }
 
   #announce(): void {

@@ -3,10 +3,11 @@ import {
   Action,
   type ControlBody,
   controlBody,
+  DEFAULT_HOPS,
   DEFAULT_MAX_FRAME,
   decodeMessage,
   encodeControl,
-  encodeMessage,
+  encodeData,
   fromWire,
   Kind,
   type L8Error,
@@ -22,6 +23,7 @@ import {
   ZERO_NODE_ID,
 } from '@layer8/protocol';
 import { dialLink, FramedLink, type NodeHello } from '@layer8/security';
+import { ByteCache } from './byte-cache.ts';
 import { discoverVNet } from './discovery.ts';
 import { Dispatcher, type Handler, type Subscription } from './dispatch.ts';
 import { InstancePicker } from './instance-picker.ts';
@@ -53,6 +55,7 @@ export class VNic {
   #vnetId: NodeId = ZERO_NODE_ID;
   #peerMaxFrame = DEFAULT_MAX_FRAME;
   readonly #idBytes: Uint8Array;
+  readonly #ids = new ByteCache();
   #vnetIdBytes: Uint8Array = new Uint8Array(16);
   #state: VNicState = 'idle';
   #delay: number;
@@ -131,6 +134,22 @@ export class VNic {
   /** Sets the resolver that `leader` mode uses (the election service installs one). */
   setLeaderResolver(resolver: LeaderResolver | undefined): void {
     this.#leader = resolver;
+  }
+
+  /**
+   * Resolves when the link to the VNet has room for `bytes` more; a sender of a stream of one-way
+   * messages awaits it instead of catching `L8_ERR_BACKPRESSURE`.
+   * @throws L8_ERR_CONNECT when not connected, L8_ERR_CLOSED when the VNic or link closes.
+   */
+  async writable(bytes = 0): Promise<void> {
+    if (this.#link === undefined)
+      throw l8error(this.#isClosed() ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
+    await this.#link.writable(bytes);
+  }
+
+  /** Whether `bytes` more can be sent now without `L8_ERR_BACKPRESSURE`. */
+  canSend(bytes = 0): boolean {
+    return this.#link?.canSend(bytes) ?? false;
   }
 
   /** Sends a one-way message to one node's (service, area) handler. @throws L8_ERR_CLOSED, L8_ERR_BACKPRESSURE */
@@ -252,21 +271,29 @@ export class VNic {
     timeout = 0,
   ): Buffer {
     const { payload: bytes, contentType } = encodePayload(payload);
-    return encodeMessage({
+    const priority = o.priority ?? 4;
+    if (
+      !(area >= 0 && area <= 0xffff && Number.isInteger(area)) ||
+      !(priority >= 0 && priority <= 7 && Number.isInteger(priority))
+    ) {
+      throw l8error('L8_ERR_INVALID_ARGUMENT', `area ${area} or priority ${priority} out of range`);
+    }
+    return encodeData({
       kind,
       mode,
-      source: this.id,
-      origin: this.#vnetId,
-      destination: node,
-      service,
+      priority,
+      hops: DEFAULT_HOPS,
       area,
       sequence: seq,
-      deadlineMs: timeout,
-      priority: o.priority ?? 4,
-      action: (o.action ?? Action.HANDLE) as Action,
-      aaa: o.aaa ?? '',
-      traceparent: o.traceparent,
+      deadlineMs: Math.min(timeout, 0xffffffff),
+      source: this.#idBytes,
+      origin: this.#vnetIdBytes,
+      destination: this.#ids.bytes(node),
       contentType,
+      action: (o.action ?? Action.HANDLE) as Action,
+      service: this.#ids.service(service),
+      traceparent: o.traceparent ?? '',
+      aaa: o.aaa ?? '',
       payload: bytes,
     });
   }

@@ -121,11 +121,20 @@ export class FramedLink {
    * @throws L8_ERR_CLOSED after close; L8_ERR_BACKPRESSURE when the queue is full (nothing is queued).
    */
   forward(frame: Buffer): void {
+    if (this.tryForward(frame)) return;
     if (this.#closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
+    throw l8error('L8_ERR_BACKPRESSURE', `link send queue is full (${this.pendingBytes} bytes waiting)`);
+  }
+
+  /**
+   * As {@link forward}, but returns false instead of throwing when the link is closed or full: the
+   * switch's hot path counts a drop without building an error.
+   */
+  tryForward(frame: Buffer): boolean {
     const size = frame.length + 4;
-    if (this.#queued + this.#stream.writableLength + size > this.#maxQueued) {
-      this.stats.refused++;
-      throw l8error('L8_ERR_BACKPRESSURE', `link send queue is full (${this.pendingBytes} bytes waiting)`);
+    if (this.#closed || this.#queued + this.#stream.writableLength + size > this.#maxQueued) {
+      if (!this.#closed) this.stats.refused++;
+      return false;
     }
     this.#queue.push(frame);
     this.#queued += size;
@@ -135,6 +144,12 @@ export class FramedLink {
       this.#scheduled = true;
       setImmediate(this.#flush);
     }
+    return true;
+  }
+
+  /** As {@link send}, returning false instead of throwing (see {@link tryForward}). */
+  trySend(prefixed: Buffer): boolean {
+    return this.tryForward(prefixed.subarray(4));
   }
 
   /** Resolves when the queue has room for `bytes` more (immediately if it has now). */
