@@ -170,21 +170,36 @@ export class VNic {
    * unreachable, has no instance, the handler fails, or the link pushes back; `L8_ERR_TIMEOUT` after the
    * deadline; `L8_ERR_ABORTED` when `signal` aborts.
    */
-  async request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {
-    if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
-    const area = target.area ?? 0;
-    const mode = 'node' in target ? 'unicast' : (target.mode ?? 'round-robin');
-    if (mode === 'local') {
-      const local = this.#dispatch.handlerOf(target.service, area);
-      if (local !== undefined) return this.#inProcess(local, target.service, area, payload, options);
-    }
-    const node = 'node' in target ? target.node : this.#resolve(target.service, area, mode);
-    const timeout = options.timeoutMs ?? this.#o.timeoutMs ?? 30_000;
-    const { seq, promise } = this.#pending.add(node, timeout, options.onProgress, options.signal);
+  request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {
     try {
-      this.#send(
-        this.#frame(Kind.REQUEST, MODE_BYTE[mode] as Mode, node, target.service, area, seq, payload, options, timeout),
-      );
+      if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
+      const area = target.area ?? 0;
+      const mode = 'node' in target ? 'unicast' : (target.mode ?? 'round-robin');
+      if (mode === 'local') {
+        const local = this.#dispatch.handlerOf(target.service, area);
+        if (local !== undefined) return this.#inProcess(local, target.service, area, payload, options);
+      }
+      const node = 'node' in target ? target.node : this.#resolve(target.service, area, mode);
+      return this.#sendRequest(node, target.service, area, MODE_BYTE[mode] as Mode, payload, options);
+    } catch (err) {
+      return Promise.reject(toL8Error(err, 'L8_ERR_INTERNAL'));
+    }
+  }
+
+  #sendRequest(
+    node: NodeId,
+    service: string,
+    area: number,
+    mode: Mode,
+    payload: Payload,
+    o: RequestOptions,
+  ): Promise<Incoming> {
+    const timeout = o.timeoutMs ?? this.#o.timeoutMs ?? 30_000;
+    const frame = this.#frame(Kind.REQUEST, mode, node, service, area, 0, payload, o, timeout);
+    const { seq, promise } = this.#pending.add(node, timeout, o.onProgress, o.signal);
+    frame.writeUInt32BE(seq, 4 + Offset.SEQUENCE);
+    try {
+      this.#send(frame);
     } catch (err) {
       this.#pending.fail(seq, toL8Error(err, 'L8_ERR_CONNECT'));
     }
