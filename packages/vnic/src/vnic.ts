@@ -76,7 +76,7 @@ export class VNic {
       idBytes: this.#idBytes,
       vnetIdBytes: () => this.#vnetIdBytes,
       send: (frame) => this.#send(frame),
-      control: (body) => this.#control(body),
+      control: (body) => this.#controlReliable(body),
     });
     this.health.onChange((e) => {
       if (e.type === 'unreachable' || e.type === 'removed') {
@@ -329,8 +329,20 @@ export class VNic {
     this.#link.send(frame);
   }
 
+  /** Sends a control frame if the link has room; a full link is busy, so a heartbeat or stats can wait. */
   #control(body: ControlBody): void {
-    if (this.#link !== undefined && !this.#link.closed) this.#link.send(encodeControl(this.id, body));
+    this.#link?.trySend(encodeControl(this.id, body));
+  }
+
+  /** Sends a control frame that must not be lost: waits for room when the link is full. */
+  #controlReliable(body: ControlBody): void {
+    const link = this.#link;
+    const frame = encodeControl(this.id, body);
+    if (link === undefined || link.trySend(frame)) return;
+    link.writable(frame.length).then(
+      () => this.#controlReliable(body),
+      () => undefined, // the link closed: the next hello carries the state
+    );
   }
 
   #hello(): NodeHello {
@@ -424,7 +436,7 @@ export class VNic {
   #onHealth(value: unknown): void {
     const delta = parseDelta(value);
     if (delta === undefined) return;
-    if (!this.health.applyDelta(delta)) return this.#control({ t: 'resync' });
+    if (!this.health.applyDelta(delta)) return this.#controlReliable({ t: 'resync' });
     if (delta.vnet === this.#vnetId && this.#ready !== undefined) {
       this.#ready.resolve();
       this.#ready = undefined;
