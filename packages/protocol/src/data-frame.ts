@@ -38,41 +38,57 @@ export interface DataInit {
 }
 
 /**
- * Encodes a data frame (length-prefixed) with the same layout as `encodeMessage`, without error or
- * transaction block. Numbers are the caller's to keep in range (the VNic's public calls check them).
+ * Bytes {@link writeData} will write for `d`, length prefix included.
+ * @throws L8_ERR_INVALID_ARGUMENT when the service, traceparent or AAA identity is too long.
+ */
+export function dataFrameSize(d: DataInit): number {
+  const traceLen = d.traceparent.length === 0 ? 0 : Buffer.byteLength(d.traceparent, 'latin1');
+  const aaaLen = d.aaa.length === 0 ? 0 : Buffer.byteLength(d.aaa, 'utf8');
+  if (d.service.length > 255 || traceLen > 255 || aaaLen > 0xffff) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', 'cannot encode: service, traceparent or AAA identity too long');
+  }
+  return 4 + FIXED_HEADER_SIZE + d.service.length + 3 + traceLen + aaaLen + d.payload.length;
+}
+
+/**
+ * Writes a data frame of `size` bytes (from {@link dataFrameSize}, prefix included) at `at`: the same
+ * layout as `encodeMessage`, without error or transaction block. Numbers are the caller's to keep in
+ * range (the VNic's public calls check them).
+ */
+export function writeData(buf: Buffer, at: number, d: DataInit, size: number): void {
+  buf.writeUInt32BE(size - 4, at);
+  const f = at + 4;
+  buf[f + Offset.VERSION] = PROTOCOL_VERSION;
+  buf[f + Offset.KIND] = d.kind;
+  buf[f + Offset.MODE] = d.mode;
+  buf[f + Offset.PRIORITY] = d.priority;
+  buf[f + Offset.HOPS] = d.hops;
+  buf[f + Offset.FLAGS] = d.traceparent.length > 0 ? Flag.TRACE : 0;
+  buf.writeUInt16BE(d.area, f + Offset.AREA);
+  buf.writeUInt32BE(d.sequence, f + Offset.SEQUENCE);
+  buf.writeUInt32BE(d.deadlineMs, f + Offset.DEADLINE);
+  buf.set(d.source, f + Offset.SOURCE);
+  buf.set(d.origin, f + Offset.ORIGIN);
+  buf.set(d.destination, f + Offset.DESTINATION);
+  buf[f + Offset.CONTENT_TYPE] = d.contentType;
+  buf[f + Offset.ACTION] = d.action;
+  buf[f + Offset.SERVICE_LEN] = d.service.length;
+  buf.set(d.service, f + Offset.SERVICE);
+  let o = f + Offset.SERVICE + d.service.length;
+  buf[o] = d.traceparent.length === 0 ? 0 : buf.write(d.traceparent, o + 1, 'latin1');
+  o += 1 + (buf[o] as number);
+  const aaaLen = d.aaa.length === 0 ? 0 : buf.write(d.aaa, o + 2, 'utf8');
+  o = buf.writeUInt16BE(aaaLen, o) + aaaLen;
+  buf.set(d.payload, o);
+}
+
+/**
+ * Encodes a data frame (length-prefixed) into a new buffer; see {@link writeData}.
  * @throws L8_ERR_INVALID_ARGUMENT when the service, traceparent or AAA identity is too long.
  */
 export function encodeData(d: DataInit): Buffer {
-  const traceLen = d.traceparent.length === 0 ? 0 : Buffer.byteLength(d.traceparent, 'latin1');
-  const aaaLen = d.aaa.length === 0 ? 0 : Buffer.byteLength(d.aaa, 'utf8');
-  const serviceLen = d.service.length;
-  if (serviceLen > 255 || traceLen > 255 || aaaLen > 0xffff) {
-    throw l8error('L8_ERR_INVALID_ARGUMENT', 'cannot encode: service, traceparent or AAA identity too long');
-  }
-  const size = FIXED_HEADER_SIZE + serviceLen + 3 + traceLen + aaaLen + d.payload.length;
-  const buf = Buffer.allocUnsafe(4 + size);
-  buf.writeUInt32BE(size, 0);
-  buf[4 + Offset.VERSION] = PROTOCOL_VERSION;
-  buf[4 + Offset.KIND] = d.kind;
-  buf[4 + Offset.MODE] = d.mode;
-  buf[4 + Offset.PRIORITY] = d.priority;
-  buf[4 + Offset.HOPS] = d.hops;
-  buf[4 + Offset.FLAGS] = traceLen > 0 ? Flag.TRACE : 0;
-  buf.writeUInt16BE(d.area, 4 + Offset.AREA);
-  buf.writeUInt32BE(d.sequence, 4 + Offset.SEQUENCE);
-  buf.writeUInt32BE(d.deadlineMs, 4 + Offset.DEADLINE);
-  buf.set(d.source, 4 + Offset.SOURCE);
-  buf.set(d.origin, 4 + Offset.ORIGIN);
-  buf.set(d.destination, 4 + Offset.DESTINATION);
-  buf[4 + Offset.CONTENT_TYPE] = d.contentType;
-  buf[4 + Offset.ACTION] = d.action;
-  buf[4 + Offset.SERVICE_LEN] = serviceLen;
-  buf.set(d.service, 4 + Offset.SERVICE);
-  let o = 4 + Offset.SERVICE + serviceLen;
-  buf[o++] = traceLen;
-  if (traceLen > 0) o += buf.write(d.traceparent, o, 'latin1');
-  o = buf.writeUInt16BE(aaaLen, o);
-  if (aaaLen > 0) o += buf.write(d.aaa, o, 'utf8');
-  buf.set(d.payload, o);
+  const size = dataFrameSize(d);
+  const buf = Buffer.allocUnsafe(size);
+  writeData(buf, 0, d, size);
   return buf;
 }

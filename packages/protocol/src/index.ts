@@ -17,7 +17,7 @@ export {
   TxState,
 } from './constants.ts';
 export { type ControlBody, controlBody, encodeControl } from './control.ts';
-export { type DataInit, encodeData } from './data-frame.ts';
+export { type DataInit, dataFrameSize, encodeData, writeData } from './data-frame.ts';
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.ts';
 export {
   BackpressureError,

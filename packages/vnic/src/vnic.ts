@@ -3,11 +3,12 @@ import {
   Action,
   type ControlBody,
   controlBody,
+  type DataInit,
   DEFAULT_HOPS,
   DEFAULT_MAX_FRAME,
+  dataFrameSize,
   decodeMessage,
   encodeControl,
-  encodeData,
   fromWire,
   Kind,
   type L8Error,
@@ -20,6 +21,7 @@ import {
   Offset,
   PROTOCOL_VERSION,
   toL8Error,
+  writeData,
   ZERO_NODE_ID,
 } from '@layer8/protocol';
 import { dialLink, FramedLink, type NodeHello } from '@layer8/security';
@@ -154,7 +156,7 @@ export class VNic {
 
   /** Sends a one-way message to one node's (service, area) handler. @throws L8_ERR_CLOSED, L8_ERR_BACKPRESSURE */
   unicast(node: NodeId, service: string, area: number, payload?: Payload): void {
-    this.#send(this.#frame(Kind.NOTIFY, Mode.UNICAST, node, service, area, 0, payload, {}));
+    this.#sendData(this.#data(Kind.NOTIFY, Mode.UNICAST, node, service, area, 0, payload, {}));
   }
 
   /**
@@ -162,7 +164,7 @@ export class VNic {
    * receive one copy only when they have a subscriber. The sender's own handler is not called.
    */
   multicast(service: string, area: number, payload?: Payload): void {
-    this.#send(this.#frame(Kind.NOTIFY, Mode.MULTICAST, ZERO_NODE_ID, service, area, 0, payload, {}));
+    this.#sendData(this.#data(Kind.NOTIFY, Mode.MULTICAST, ZERO_NODE_ID, service, area, 0, payload, {}));
   }
 
   /**
@@ -195,11 +197,9 @@ export class VNic {
     o: RequestOptions,
   ): Promise<Incoming> {
     const timeout = o.timeoutMs ?? this.#o.timeoutMs ?? 30_000;
-    const frame = this.#frame(Kind.REQUEST, mode, node, service, area, 0, payload, o, timeout);
     const { seq, promise } = this.#pending.add(node, timeout, o.onProgress, o.signal);
-    frame.writeUInt32BE(seq, 4 + Offset.SEQUENCE);
     try {
-      this.#send(frame);
+      this.#sendData(this.#data(Kind.REQUEST, mode, node, service, area, seq, payload, o, timeout));
     } catch (err) {
       this.#pending.fail(seq, toL8Error(err, 'L8_ERR_CONNECT'));
     }
@@ -274,7 +274,7 @@ export class VNic {
     }
   }
 
-  #frame(
+  #data(
     kind: Kind,
     mode: Mode,
     node: NodeId,
@@ -284,7 +284,7 @@ export class VNic {
     payload: Payload,
     o: RequestOptions,
     timeout = 0,
-  ): Buffer {
+  ): DataInit {
     const { payload: bytes, contentType } = encodePayload(payload);
     const priority = o.priority ?? 4;
     if (
@@ -293,7 +293,7 @@ export class VNic {
     ) {
       throw l8error('L8_ERR_INVALID_ARGUMENT', `area ${area} or priority ${priority} out of range`);
     }
-    return encodeData({
+    return {
       kind,
       mode,
       priority,
@@ -310,23 +310,44 @@ export class VNic {
       traceparent: o.traceparent ?? '',
       aaa: o.aaa ?? '',
       payload: bytes,
-    });
+    };
   }
 
-  #send(frame: Buffer): void {
+  #link$(): FramedLink {
     if (this.#link === undefined) {
-      throw l8error(this.#state === 'closed' ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
+      throw l8error(this.#isClosed() ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
     }
-    if (frame.length - 4 > this.#peerMaxFrame) {
-      throw l8error(
-        'L8_ERR_FRAME_TOO_LARGE',
-        `a frame of ${frame.length - 4} bytes is over the VNet's maximum of ${this.#peerMaxFrame}`,
-        {
-          data: { length: frame.length - 4, max: this.#peerMaxFrame },
-        },
-      );
+    return this.#link;
+  }
+
+  #checkSize(size: number): void {
+    if (size - 4 <= this.#peerMaxFrame) return;
+    const data = { length: size - 4, max: this.#peerMaxFrame };
+    throw l8error(
+      'L8_ERR_FRAME_TOO_LARGE',
+      `a frame of ${data.length} bytes is over the VNet's maximum of ${data.max}`,
+      { data },
+    );
+  }
+
+  /** Sends an encoded frame (answers built by the dispatcher). */
+  #send(frame: Buffer): void {
+    this.#checkSize(frame.length);
+    this.#link$().send(frame);
+  }
+
+  /** Encodes a data frame straight into the link's batch buffer. */
+  #sendData(d: DataInit): void {
+    const size = dataFrameSize(d);
+    this.#checkSize(size);
+    const link = this.#link$();
+    const at = link.reserve(size);
+    if (at < 0) {
+      if (link.closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
+      throw l8error('L8_ERR_BACKPRESSURE', `link send queue is full (${link.pendingBytes} bytes waiting)`);
     }
-    this.#link.send(frame);
+    writeData(link.batchBuffer, at, d, size);
+    link.commit(size);
   }
 
   /** Sends a control frame if the link has room; a full link is busy, so a heartbeat or stats can wait. */

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_FRAME, FrameDecoder, type L8Error, l8error, toL8Error } from '@layer8/protocol';
+import { SendBatch } from './send-batch.ts';
 
 /** Options of {@link FramedLink}. */
 export interface FramedLinkOptions {
@@ -37,8 +38,8 @@ export interface LinkStats {
  * in one event-loop turn are joined and written with one `write` in the check phase; reading splits the
  * stream with a {@link FrameDecoder}. A decode error closes the link with its code.
  *
- * Invariants: `#queue` holds frames not yet handed to the stream, `#queued` their byte count with prefixes, and
- * `#scheduled` is true exactly while a flush is pending; after `#closed` no frame is queued or delivered.
+ * Invariants: `#batch` holds the frames not yet handed to the stream; `#scheduled` is true exactly
+ * while a flush is pending; after `#closed` no frame is queued or delivered.
  */
 export class FramedLink {
   readonly stats: LinkStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, refused: 0, writes: 0 };
@@ -51,8 +52,7 @@ export class FramedLink {
   readonly #maxQueued: number;
   readonly #flushFrames: number;
   readonly #onClose: ((error: L8Error | undefined) => void) | undefined;
-  #queue: Buffer[] = [];
-  #queued = 0;
+  readonly #batch = new SendBatch();
   #scheduled = false;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
@@ -99,7 +99,7 @@ export class FramedLink {
 
   /** Bytes waiting to be written (queued here and buffered in the stream). */
   get pendingBytes(): number {
-    return this.#queued + this.#stream.writableLength;
+    return this.#batch.bytes + this.#stream.writableLength;
   }
 
   /** Whether `bytes` more can be queued without refusal. */
@@ -112,18 +112,16 @@ export class FramedLink {
    * @throws L8_ERR_CLOSED after close; L8_ERR_BACKPRESSURE when the queue is full (nothing is queued).
    */
   send(prefixed: Buffer): void {
-    this.forward(prefixed.subarray(4));
+    if (!this.trySend(prefixed)) this.#refuse();
   }
 
   /**
    * Queues one frame without its prefix (a frame as `onFrame` delivered it: the switch forwards the
-   * original bytes). The prefix is written at flush.
+   * original bytes).
    * @throws L8_ERR_CLOSED after close; L8_ERR_BACKPRESSURE when the queue is full (nothing is queued).
    */
   forward(frame: Buffer): void {
-    if (this.tryForward(frame)) return;
-    if (this.#closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
-    throw l8error('L8_ERR_BACKPRESSURE', `link send queue is full (${this.pendingBytes} bytes waiting)`);
+    if (!this.tryForward(frame)) this.#refuse();
   }
 
   /**
@@ -131,25 +129,56 @@ export class FramedLink {
    * switch's hot path counts a drop without building an error.
    */
   tryForward(frame: Buffer): boolean {
-    const size = frame.length + 4;
-    if (this.#closed || this.#queued + this.#stream.writableLength + size > this.#maxQueued) {
-      if (!this.#closed) this.stats.refused++;
-      return false;
-    }
-    this.#queue.push(frame);
-    this.#queued += size;
-    if (this.#queue.length >= this.#flushFrames) {
-      this.#flush();
-    } else if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#flush);
-    }
+    const at = this.reserve(frame.length + 4);
+    if (at < 0) return false;
+    const buf = this.#batch.buffer;
+    buf.writeUInt32BE(frame.length, at);
+    frame.copy(buf, at + 4);
+    this.commit(frame.length + 4);
     return true;
   }
 
   /** As {@link send}, returning false instead of throwing (see {@link tryForward}). */
   trySend(prefixed: Buffer): boolean {
-    return this.tryForward(prefixed.subarray(4));
+    const at = this.reserve(prefixed.length);
+    if (at < 0) return false;
+    prefixed.copy(this.#batch.buffer, at);
+    this.commit(prefixed.length);
+    return true;
+  }
+
+  /**
+   * Reserves `size` bytes for one length-prefixed frame that the caller encodes in place at the
+   * returned offset of {@link batchBuffer}, then queues with {@link commit}. Returns -1 (nothing
+   * reserved) when the link is closed or full.
+   */
+  reserve(size: number): number {
+    if (this.#closed || this.#batch.bytes + this.#stream.writableLength + size > this.#maxQueued) {
+      if (!this.#closed) this.stats.refused++;
+      return -1;
+    }
+    return this.#batch.reserve(size);
+  }
+
+  /** The buffer {@link reserve}'s offset points into (valid until the next reserve). */
+  get batchBuffer(): Buffer {
+    return this.#batch.buffer;
+  }
+
+  /** Queues the frame of `size` bytes written at the last reserved offset. */
+  commit(size: number): void {
+    this.#batch.commit(size);
+    if (this.#batch.frames >= this.#flushFrames) {
+      this.#flush();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  #refuse(): never {
+    if (this.#closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
+    throw l8error('L8_ERR_BACKPRESSURE', `link send queue is full (${this.pendingBytes} bytes waiting)`);
   }
 
   /** Resolves when the queue has room for `bytes` more (immediately if it has now). */
@@ -170,8 +199,7 @@ export class FramedLink {
     if (this.#closed) return;
     if (error === undefined) this.#flush();
     this.#closed = true;
-    this.#queue = [];
-    this.#queued = 0;
+    this.#batch.clear();
     if (error === undefined) this.#stream.end();
     this.#stream.destroy();
     this.#drained();
@@ -180,20 +208,14 @@ export class FramedLink {
 
   readonly #flush = (): void => {
     this.#scheduled = false;
-    if (this.#closed || this.#queue.length === 0) return;
-    const out = Buffer.allocUnsafe(this.#queued);
-    let o = 0;
-    for (const frame of this.#queue) {
-      o = out.writeUInt32BE(frame.length, o);
-      o += frame.copy(out, o);
-    }
-    this.stats.framesOut += this.#queue.length;
-    this.stats.writes++;
-    this.stats.bytesOut += out.length;
+    if (this.#closed || this.#batch.frames === 0) return;
+    this.stats.framesOut += this.#batch.frames;
     this.lastSentAt = performance.now();
-    this.#queue = [];
-    this.#queued = 0;
-    this.#stream.write(out);
+    for (const region of this.#batch.take()) {
+      this.stats.writes++;
+      this.stats.bytesOut += region.length;
+      this.#stream.write(region);
+    }
   };
 
   #read(chunk: Buffer): void {
