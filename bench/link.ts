@@ -90,7 +90,7 @@ function frameCodec(ms: number): BenchRow {
 /** Starts the receiver; resolves with it and its TCP port (0 for unix) once it listens. */
 async function startPeer(transport: Transport, address: string, dir: string): Promise<[ChildProcess, number]> {
   const child = fork(PEER, [transport, address, dir], {
-    execArgv: ['--conditions=source', '--import', 'tsx'],
+    execArgv: [...(process.env.L8_BENCH_SOURCE ? ['--conditions=source'] : []), '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [msg] = (await once(child, 'message')) as [PeerReport];

@@ -37,7 +37,7 @@ export class Child {
    */
   static async fork(script: string, role: string): Promise<Child> {
     const prof = process.env.L8_BENCH_PROF;
-    const execArgv = ['--conditions=source', '--import', 'tsx'];
+    const execArgv = [...(process.env.L8_BENCH_SOURCE ? ['--conditions=source'] : []), '--import', 'tsx'];
     if (prof) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(prof, role)}`);
     const proc = fork(join(here, script), [role], { execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
     const child = new Child(role, proc);

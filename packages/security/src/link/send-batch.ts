@@ -1,5 +1,8 @@
-/** Size of each batch buffer a link writes frames into, bytes. */
+/** Largest batch buffer a link writes frames into, bytes. */
 export const BATCH_BYTES = 64 * 1024;
+
+/** First batch buffer of a link, bytes: an idle link keeps a small one, a busy one doubles up to BATCH_BYTES. */
+const FIRST_BATCH_BYTES = 4 * 1024;
 
 /**
  * The frames a link has queued but not yet written, kept in one growing region of a reusable buffer:
@@ -16,6 +19,7 @@ export class SendBatch {
   #end = 0;
   #full: Buffer[] = [];
   #fullBytes = 0;
+  #nextSize = FIRST_BATCH_BYTES;
   /** Frames queued. */
   frames = 0;
 
@@ -62,7 +66,8 @@ export class SendBatch {
       this.#full.push(this.#buf.subarray(this.#start, this.#end));
       this.#fullBytes += this.#end - this.#start;
     }
-    this.#buf = Buffer.allocUnsafeSlow(Math.max(size, BATCH_BYTES));
+    this.#buf = Buffer.allocUnsafeSlow(Math.max(size, this.#nextSize));
+    this.#nextSize = Math.min(BATCH_BYTES, this.#nextSize * 2);
     this.#start = 0;
     this.#end = 0;
   }
