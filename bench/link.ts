@@ -1,3 +1,4 @@
+import { EXT, script } from './lib/ext.ts';
 /**
  * Link benchmark (DESIGN.md §3 "writes are batched"): 100-byte frames, every row with its rate, CPU µs per
  * frame summed over sender and receiver, and peak RSS of the larger process.
@@ -29,7 +30,7 @@ const FRAME_BYTES = 100;
 const RING = 1024;
 const BURST = 256;
 const WARMUP_MS = 500;
-const PEER = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'link-peer.ts');
+const PEER = join(dirname(fileURLToPath(import.meta.url)), 'lib', script('link-peer'));
 
 type Transport = 'tcp' | 'unix' | 'tls';
 type MarkReport = Extract<PeerReport, { t: 'mark' }>;
@@ -90,7 +91,7 @@ function frameCodec(ms: number): BenchRow {
 /** Starts the receiver; resolves with it and its TCP port (0 for unix) once it listens. */
 async function startPeer(transport: Transport, address: string, dir: string): Promise<[ChildProcess, number]> {
   const child = fork(PEER, [transport, address, dir], {
-    execArgv: [...(process.env.L8_BENCH_SOURCE ? ['--conditions=source'] : []), '--import', 'tsx'],
+    execArgv: EXT === '.ts' ? ['--conditions=source', '--import', 'tsx'] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [msg] = (await once(child, 'message')) as [PeerReport];

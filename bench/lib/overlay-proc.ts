@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EXT } from './ext.ts';
 import type { Reply } from './overlay-ipc.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,7 +38,7 @@ export class Child {
    */
   static async fork(script: string, role: string): Promise<Child> {
     const prof = process.env.L8_BENCH_PROF;
-    const execArgv = [...(process.env.L8_BENCH_SOURCE ? ['--conditions=source'] : []), '--import', 'tsx'];
+    const execArgv = EXT === '.ts' ? ['--conditions=source', '--import', 'tsx'] : [];
     if (prof) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(prof, role)}`);
     const proc = fork(join(here, script), [role], { execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
     const child = new Child(role, proc);

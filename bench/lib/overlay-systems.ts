@@ -1,3 +1,4 @@
+import { script } from './ext.ts';
 /**
  * Setups of the overlay benchmark, one process per component: for each system a request/stream pair
  * (requester and responder, plus the VNet(s) or nats-server between them) and a 1 → 9 fan-out.
@@ -41,9 +42,9 @@ export interface L8Security {
   readonly dir: string;
 }
 
-const L8 = 'overlay-layer8.ts';
-const MOL = 'overlay-moleculer.ts';
-const NATS = 'overlay-nats.ts';
+const L8 = script('overlay-layer8');
+const MOL = script('overlay-moleculer');
+const NATS = script('overlay-nats');
 /** Where Debian's nats-server package installs the server. */
 export const NATS_SERVER = '/usr/sbin/nats-server';
 
