@@ -29,6 +29,9 @@ export interface RouterContext {
 
 const MAX_KIND = Kind.PROGRESS;
 
+/** Bytes waiting on a receiver's link above which the local sender's link is paused. */
+export const HIGH_WATER = 1024 * 1024;
+
 /**
  * The data plane of a VNet (DESIGN.md §3-§4): reads only the header fields it routes on and forwards
  * the frame's original bytes. Every failure is counted; a failed REQUEST is answered with a FAIL frame.
@@ -94,9 +97,11 @@ export class Router {
   #multicast(from: Connection, frame: Buffer, route: ReturnType<ServiceRoutes['get']>): void {
     if (route === undefined) return;
     for (const local of route.locals) if (local !== from) this.#deliver(local, frame, undefined);
-    if (from.isPeer || route.peers.length === 0) return;
-    if (!this.#hopLeft(frame, undefined)) return;
-    for (const peer of route.peers) this.#deliver(peer, frame, undefined);
+    if (from.isPeer) return;
+    if (route.peers.length > 0 && this.#hopLeft(frame, undefined)) {
+      for (const peer of route.peers) this.#deliver(peer, frame, undefined);
+    }
+    for (const to of route.locals) if (to.link.isBacklogged(HIGH_WATER)) return from.link.pauseUntilDrained(to.link);
   }
 
   /** Round-robin over local instances first (proximity), then over peers that host it. */
@@ -133,6 +138,8 @@ export class Router {
   #deliver(to: Connection, frame: Buffer, from: Connection | undefined): void {
     if (to.link.tryForward(frame)) {
       to.forwarded++;
+      // a local sender waits for a slow receiver; a peer VNet is never paused (it carries everyone's traffic)
+      if (from !== undefined && !from.isPeer && to.link.isBacklogged(HIGH_WATER)) from.link.pauseUntilDrained(to.link);
       return;
     }
     this.#ctx.drops.backpressure++;

@@ -4,6 +4,7 @@ import type { HealthRecord } from '@layer8/health';
 import { encodeMessage, Kind, type L8Error, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
 import { DevProvider, dialLink, FramedLink } from '@layer8/security';
 import { type Agent, type ProcessTopology, startProcessTopology, waitFor } from '@layer8/testkit';
+import { VNic } from '@layer8/vnic';
 
 const PASS = 'process-topology-passphrase';
 const HB = 1000;
@@ -137,6 +138,32 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
       target: { node: victim.nodeId, service: 'echo' },
     });
     assert.equal(r.by, 'vnic-1-0');
+  });
+
+  test('a one-way stream to a slow receiver in another process slows the sender, nothing is lost', async () => {
+    const receiver = topo.vnics[1]![3]!;
+    await receiver.call('subscribe', { service: 'slow-sink', area: 0, behavior: 'slow' });
+    const path = (topo.vnets[1]!.config as { socketPath: string }).socketPath;
+    const sender = new VNic({ provider: new DevProvider({ passphrase: PASS, warn: () => undefined }), vnet: { path } });
+    await sender.connect();
+    try {
+      await waitFor(() => sender.health.instances('slow-sink', 0).length === 1);
+      const dropsBefore = (await topo.vnets[1]!.call<Stats>('stats')).drops.backpressure;
+      const payload = new Uint8Array(8000);
+      const total = 6000;
+      for (let i = 0; i < total; i++) {
+        if (!sender.canSend(10_000)) await sender.writable(10_000);
+        sender.unicast(receiver.nodeId, 'slow-sink', 0, payload);
+      }
+      await eventually(
+        async () => (await receiver.call<Record<string, number>>('counts'))['0/slow-sink'] === total,
+        `${total} deliveries`,
+        30_000,
+      );
+      assert.equal((await topo.vnets[1]!.call<Stats>('stats')).drops.backpressure, dropsBefore);
+    } finally {
+      await sender.close();
+    }
   });
 
   test('kill -9 of a VNic: others see it unreachable within the deadline, pending requests fail', async () => {

@@ -121,7 +121,10 @@ export class Dispatcher {
     } catch (err) {
       return isRequest ? this.#fail(frame, toL8Error(err)) : undefined;
     }
-    if (!isRequest) return void Promise.resolve(result).catch(() => undefined);
+    if (!isRequest) {
+      if (result instanceof Promise) result.catch(() => undefined);
+      return;
+    }
     if (result instanceof Promise)
       result.then(
         (r) => this.#reply(frame, r),

@@ -56,6 +56,7 @@ export class FramedLink {
   #scheduled = false;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
+  #paused = false;
   #head: Buffer | undefined;
 
   constructor(stream: Duplex, options: FramedLinkOptions) {
@@ -189,6 +190,25 @@ export class FramedLink {
     if (this.#closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
   }
 
+  /** Whether more than `bytes` wait to be written (a slow reader on the other end). */
+  isBacklogged(bytes: number): boolean {
+    return this.#batch.bytes + this.#stream.writableLength > bytes;
+  }
+
+  /**
+   * Stops reading this link until `other` has drained (or closes): back-pressure from a slow receiver
+   * to its sender, so a one-way stream slows down instead of being dropped. Idempotent while paused.
+   */
+  pauseUntilDrained(other: FramedLink): void {
+    if (this.#paused || this.#closed) return;
+    this.#paused = true;
+    this.#stream.pause();
+    other.#drainWaiters.push(() => {
+      this.#paused = false;
+      if (!this.#closed) this.#stream.resume();
+    });
+  }
+
   /** Writes whatever is queued now, without waiting for the end of the turn. */
   flush(): void {
     this.#flush();
@@ -216,6 +236,7 @@ export class FramedLink {
       this.stats.bytesOut += region.length;
       this.#stream.write(region);
     }
+    if (this.#stream.writableLength === 0 && this.#drainWaiters.length > 0) this.#drained();
   };
 
   #read(chunk: Buffer): void {

@@ -74,6 +74,11 @@ async function startVNic(c: Extract<AgentConfig, { role: 'vnic' }>): Promise<Com
       vnic.subscribe(String(service), Number(area), (m) => {
         count(key);
         if (behavior === 'hang') return new Promise(() => undefined);
+        if (behavior === 'slow') {
+          const until = performance.now() + 0.05;
+          while (performance.now() < until);
+          return undefined;
+        }
         return { by: c.alias, id: vnic.id, got: m.json() };
       });
     },
