@@ -2,6 +2,9 @@ import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_FRAME, FrameDecoder, type L8Error, l8error, toL8Error } from '@layer8/protocol';
 import { SendBatch } from './send-batch.ts';
 
+/** Time since the last write after which a full early batch is written at once, ms. */
+const EARLY_FLUSH_GAP_MS = 0.05;
+
 /** Options of {@link FramedLink}. */
 export interface FramedLinkOptions {
   /** Called with every frame (no length prefix). The buffer may alias the read chunk: copy to keep it. */
@@ -62,7 +65,7 @@ export class FramedLink {
   constructor(stream: Duplex, options: FramedLinkOptions) {
     this.#stream = stream;
     this.#maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
-    this.#flushFrames = options.flushFrames ?? Number(process.env.L8_FLUSH ?? 32);
+    this.#flushFrames = options.flushFrames ?? 32;
     this.#onClose = options.onClose;
     const onFrame = options.onFrame;
     const stats = this.stats;
@@ -169,12 +172,21 @@ export class FramedLink {
   /** Queues the frame of `size` bytes written at the last reserved offset. */
   commit(size: number): void {
     this.#batch.commit(size);
-    if (this.#batch.frames >= this.#flushFrames) {
+    if (this.#batch.frames >= this.#flushFrames && this.#earlyFlushDue()) {
       this.#flush();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#flush);
     }
+  }
+
+  /**
+   * Whether a batch that reached `flushFrames` goes out now: when the last write is older than
+   * EARLY_FLUSH_GAP_MS (a receiver may be idle, waiting for it: pipelining), or when it holds 8 times
+   * as many frames. A sender that produces frames back to back (a stream) thus writes big batches.
+   */
+  #earlyFlushDue(): boolean {
+    return this.#batch.frames >= 8 * this.#flushFrames || performance.now() - this.lastSentAt >= EARLY_FLUSH_GAP_MS;
   }
 
   #refuse(): never {
