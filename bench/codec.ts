@@ -4,6 +4,7 @@
  * protobufjs, JSON and msgpackr records; then the size of a one-field change set on a 50-field model.
  *   npm run bench -- codec [ms-per-case]
  */
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clone, fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
@@ -19,10 +20,11 @@ import {
 import { ContentType } from '@layer8/protocol';
 import { Packr } from 'msgpackr';
 import protobuf from 'protobufjs';
+import { EXT } from './lib/ext.ts';
 import { type BenchRow, peakRssMB, round, say, timeLoop } from './lib/harness.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const PROTO = join(here, '../packages/model/proto/layer8/demo/v1/bench.proto');
+const PROTO = join(here, EXT === '.ts' ? '..' : '../..', 'packages/model/proto/layer8/demo/v1/bench.proto');
 
 interface Codec {
   readonly system: string;

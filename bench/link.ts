@@ -1,4 +1,3 @@
-import { EXT, script } from './lib/ext.ts';
 /**
  * Link benchmark (DESIGN.md §3 "writes are batched"): 100-byte frames, every row with its rate, CPU µs per
  * frame summed over sender and receiver, and peak RSS of the larger process.
@@ -23,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeMessage, encodeMessage, Kind, newNodeId } from '@layer8/protocol';
 import { FramedLink, initSecurity, TlsProvider } from '@layer8/security';
+import { EXT, script } from './lib/ext.ts';
 import { type BenchRow, cpuUs, peakRssMB, round, say, timeLoop } from './lib/harness.ts';
 import type { PeerReport } from './lib/link-peer.ts';
 

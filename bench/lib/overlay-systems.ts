@@ -1,4 +1,3 @@
-import { script } from './ext.ts';
 /**
  * Setups of the overlay benchmark, one process per component: for each system a request/stream pair
  * (requester and responder, plus the VNet(s) or nats-server between them) and a 1 → 9 fan-out.
@@ -8,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { freePort } from '@layer8/testkit';
+import { script } from './ext.ts';
 import { sleep } from './overlay-ipc.ts';
 import type { Role, Security } from './overlay-layer8.ts';
 import type { MolNode } from './overlay-moleculer.ts';
