@@ -1,3 +1,4 @@
+import { id16, u16, u32 } from './bytes.ts';
 import {
   type Action,
   type ContentType,
@@ -37,19 +38,6 @@ export interface DataInit {
   readonly payload: Uint8Array;
 }
 
-/** Writes a big-endian uint32 without Buffer's argument checks (the hot path's values are in range). */
-function u32(buf: Buffer, at: number, v: number): void {
-  buf[at] = v >>> 24;
-  buf[at + 1] = v >>> 16;
-  buf[at + 2] = v >>> 8;
-  buf[at + 3] = v;
-}
-
-/** Copies a 16-byte id (a loop beats a native `set` call at this size). */
-function id16(buf: Buffer, at: number, id: Uint8Array): void {
-  for (let i = 0; i < 16; i++) buf[at + i] = id[i] as number;
-}
-
 /**
  * Bytes {@link writeData} will write for `d`, length prefix included.
  * @throws L8_ERR_INVALID_ARGUMENT when the service, traceparent or AAA identity is too long.
@@ -77,8 +65,7 @@ export function writeData(buf: Buffer, at: number, d: DataInit, size: number): v
   buf[f + Offset.PRIORITY] = d.priority;
   buf[f + Offset.HOPS] = d.hops;
   buf[f + Offset.FLAGS] = d.traceparent.length > 0 ? Flag.TRACE : 0;
-  buf[f + Offset.AREA] = d.area >>> 8;
-  buf[f + Offset.AREA + 1] = d.area;
+  u16(buf, f + Offset.AREA, d.area);
   u32(buf, f + Offset.SEQUENCE, d.sequence);
   u32(buf, f + Offset.DEADLINE, d.deadlineMs);
   id16(buf, f + Offset.SOURCE, d.source);

@@ -1,3 +1,4 @@
+import { u16, u32 } from './bytes.ts';
 import {
   Action,
   ContentType,
@@ -101,13 +102,37 @@ function invalid(what: string): never {
   throw l8error('L8_ERR_INVALID_ARGUMENT', `cannot encode: ${what}`);
 }
 
+/** Whether `v` is absent or an integer in 0-max (NaN and fractions fail `Math.floor(v) === v`). */
+function inRange(v: number | undefined, max: number): boolean {
+  return v === undefined || (v >= 0 && v <= max && Math.floor(v) === v);
+}
+
 function checkRange(value: number | undefined, max: number, what: string): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= max)) {
-    invalid(`${what} ${value} is not an integer in 0-${max}`);
-  }
+  if (!inRange(value, max)) invalid(`${what} ${value} is not an integer in 0-${max}`);
 }
 
 function checkNumbers(m: MessageInit): void {
+  const ok =
+    m.kind >= 1 &&
+    m.kind <= 7 &&
+    Math.floor(m.kind) === m.kind &&
+    inRange(m.mode, 5) &&
+    inRange(m.priority, 7) &&
+    inRange(m.hops, 255) &&
+    inRange(m.area, 0xffff) &&
+    inRange(m.sequence, 0xffffffff) &&
+    inRange(m.deadlineMs, 0xffffffff) &&
+    inRange(m.contentType, 4) &&
+    inRange(m.action, 255);
+  if (!ok) explainNumbers(m);
+  if (m.tx !== undefined) {
+    checkRange(m.tx.state, 6, 'transaction state');
+    checkRange(m.tx.term, Number.MAX_SAFE_INTEGER, 'transaction term');
+  }
+}
+
+/** Throws the precise error for the first field out of range (the slow path of checkNumbers). */
+function explainNumbers(m: MessageInit): void {
   if (!(Number.isInteger(m.kind) && m.kind >= 1 && m.kind <= 7)) invalid(`unknown kind ${m.kind}`);
   checkRange(m.mode, 5, 'mode');
   checkRange(m.priority, 7, 'priority');
@@ -117,10 +142,6 @@ function checkNumbers(m: MessageInit): void {
   checkRange(m.deadlineMs, 0xffffffff, 'deadline');
   checkRange(m.contentType, 4, 'content type');
   checkRange(m.action, 255, 'action');
-  if (m.tx !== undefined) {
-    checkRange(m.tx.state, 6, 'transaction state');
-    checkRange(m.tx.term, Number.MAX_SAFE_INTEGER, 'transaction term');
-  }
 }
 
 function checkHeader(service: string, serviceLen: number, traceLen: number, aaaLen: number): void {
@@ -170,15 +191,21 @@ function writeFixed(buf: Buffer, m: MessageInit, serviceLen: number, traceLen: n
   buf[4 + Offset.PRIORITY] = m.priority ?? Priority.NORMAL;
   buf[4 + Offset.HOPS] = m.hops ?? DEFAULT_HOPS;
   buf[4 + Offset.FLAGS] = (traceLen > 0 ? Flag.TRACE : 0) | (hasErr ? Flag.ERROR : 0) | (m.tx ? Flag.TX : 0);
-  buf.writeUInt16BE(m.area ?? 0, 4 + Offset.AREA);
-  buf.writeUInt32BE(m.sequence ?? 0, 4 + Offset.SEQUENCE);
-  buf.writeUInt32BE(m.deadlineMs ?? 0, 4 + Offset.DEADLINE);
+  u16(buf, 4 + Offset.AREA, m.area ?? 0);
+  u32(buf, 4 + Offset.SEQUENCE, m.sequence ?? 0);
+  u32(buf, 4 + Offset.DEADLINE, m.deadlineMs ?? 0);
   writeNodeId(buf, 4 + Offset.SOURCE, m.source);
-  writeNodeId(buf, 4 + Offset.ORIGIN, m.origin ?? ZERO_NODE_ID);
-  writeNodeId(buf, 4 + Offset.DESTINATION, m.destination ?? ZERO_NODE_ID);
+  writeId(buf, 4 + Offset.ORIGIN, m.origin);
+  writeId(buf, 4 + Offset.DESTINATION, m.destination);
   buf[4 + Offset.CONTENT_TYPE] = m.contentType ?? (m.payload?.length ? ContentType.BINARY : ContentType.NONE);
   buf[4 + Offset.ACTION] = m.action ?? Action.NONE;
   buf[4 + Offset.SERVICE_LEN] = serviceLen;
+}
+
+/** Writes an optional id; the zero id (or none) as 16 zero bytes without parsing. */
+function writeId(buf: Buffer, at: number, id: NodeId | undefined): void {
+  if (id === undefined || id === ZERO_NODE_ID) buf.fill(0, at, at + 16);
+  else writeNodeId(buf, at, id);
 }
 
 function writeError(buf: Buffer, at: number, [code, message, data]: [Buffer, Buffer, Buffer]): number {
