@@ -91,6 +91,37 @@ describe('heartbeats, failure detection and healing', () => {
     }
   });
 
+  test('a delayed peer link still carries requests, each crossing it twice', async () => {
+    const a = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false, heartbeatMs: 2000 });
+    await a.start();
+    const proxy = new FaultProxy(a.addresses.tcp);
+    const via = await proxy.listen('127.0.0.3');
+    const b = new VNet({
+      provider: devProvider(),
+      host: '127.0.0.3',
+      port: 0,
+      socketPath: false,
+      peers: [via],
+      heartbeatMs: 2000,
+    });
+    await b.start();
+    const onA = new VNic({ provider: devProvider(), vnet: a.addresses.tcp });
+    const onB = new VNic({ provider: devProvider(), vnet: b.addresses.tcp });
+    try {
+      await Promise.all([onA.connect(), onB.connect()]);
+      onA.subscribe('svc', 0, () => 'ok');
+      await waitFor(() => onB.health.instances('svc', 0).length === 1);
+      proxy.delayMs = 40;
+      const t0 = performance.now();
+      assert.equal((await onB.request({ service: 'svc' })).json(), 'ok');
+      assert.ok(performance.now() - t0 >= 80, 'the request and its reply each waited in the proxy');
+    } finally {
+      await Promise.all([onA.close(), onB.close()]);
+      await proxy.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('a black-holed peer link is closed at the heartbeat deadline and healed', async () => {
     const a = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false, heartbeatMs: HB });
     await a.start();
