@@ -7,6 +7,47 @@ import { VNic } from '@layer8/vnic';
 
 const HB = 300;
 
+/** VNet a on 127.0.0.2 and VNet b on 127.0.0.3, b peered to a through a fault proxy, each with a VNic over TCP. */
+async function proxiedPair(heartbeatMs: number): Promise<{
+  a: VNet;
+  b: VNet;
+  proxy: FaultProxy;
+  onA: VNic;
+  onB: VNic;
+  close: () => Promise<void>;
+}> {
+  const a = new VNet({
+    provider: devProvider(),
+    host: '127.0.0.2',
+    port: 0,
+    socketPath: false,
+    heartbeatMs,
+    alias: 'a',
+  });
+  await a.start();
+  const proxy = new FaultProxy(a.addresses.tcp);
+  const via = await proxy.listen('127.0.0.3');
+  const b = new VNet({
+    provider: devProvider(),
+    host: '127.0.0.3',
+    port: 0,
+    socketPath: false,
+    peers: [via],
+    heartbeatMs,
+    alias: 'b',
+  });
+  await b.start();
+  const onA = new VNic({ provider: devProvider(), vnet: a.addresses.tcp, heartbeatMs });
+  const onB = new VNic({ provider: devProvider(), vnet: b.addresses.tcp, heartbeatMs });
+  await Promise.all([onA.connect(), onB.connect()]);
+  const close = async (): Promise<void> => {
+    await Promise.all([onA.close(), onB.close()]);
+    await proxy.close();
+    await Promise.all([a.close(), b.close()]);
+  };
+  return { a, b, proxy, onA, onB, close };
+}
+
 describe('heartbeats, failure detection and healing', () => {
   test('a silent VNic becomes unreachable, its waiters fail, then it is removed', async () => {
     const dir = tempDir();
@@ -46,32 +87,8 @@ describe('heartbeats, failure detection and healing', () => {
   });
 
   test('a cut peer link is redialled and routes and services return', async () => {
-    const dir = tempDir();
-    const a = new VNet({
-      provider: devProvider(),
-      host: '127.0.0.2',
-      port: 0,
-      socketPath: false,
-      heartbeatMs: HB,
-      alias: 'a',
-    });
-    await a.start();
-    const proxy = new FaultProxy(a.addresses.tcp);
-    const via = await proxy.listen('127.0.0.3');
-    const b = new VNet({
-      provider: devProvider(),
-      host: '127.0.0.3',
-      port: 0,
-      socketPath: `${dir.path}/b.sock`,
-      peers: [via],
-      heartbeatMs: HB,
-      alias: 'b',
-    });
-    await b.start();
-    const onA = new VNic({ provider: devProvider(), vnet: a.addresses.tcp, heartbeatMs: HB });
-    const onB = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/b.sock` }, heartbeatMs: HB });
+    const { proxy, onA, onB, close } = await proxiedPair(HB);
     try {
-      await Promise.all([onA.connect(), onB.connect()]);
       onA.subscribe('svc', 0, () => 'ok');
       await waitFor(() => onB.health.instances('svc', 0).length === 1, { what: 'service seen across' });
       proxy.cut();
@@ -84,31 +101,13 @@ describe('heartbeats, failure detection and healing', () => {
       });
       assert.equal((await onB.request({ service: 'svc' })).json(), 'ok');
     } finally {
-      await Promise.all([onA.close(), onB.close()]);
-      await proxy.close();
-      await Promise.all([a.close(), b.close()]);
-      dir.remove();
+      await close();
     }
   });
 
   test('a delayed peer link still carries requests, each crossing it twice', async () => {
-    const a = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false, heartbeatMs: 2000 });
-    await a.start();
-    const proxy = new FaultProxy(a.addresses.tcp);
-    const via = await proxy.listen('127.0.0.3');
-    const b = new VNet({
-      provider: devProvider(),
-      host: '127.0.0.3',
-      port: 0,
-      socketPath: false,
-      peers: [via],
-      heartbeatMs: 2000,
-    });
-    await b.start();
-    const onA = new VNic({ provider: devProvider(), vnet: a.addresses.tcp });
-    const onB = new VNic({ provider: devProvider(), vnet: b.addresses.tcp });
+    const { proxy, onA, onB, close } = await proxiedPair(2000);
     try {
-      await Promise.all([onA.connect(), onB.connect()]);
       onA.subscribe('svc', 0, () => 'ok');
       await waitFor(() => onB.health.instances('svc', 0).length === 1);
       proxy.delayMs = 40;
@@ -116,26 +115,12 @@ describe('heartbeats, failure detection and healing', () => {
       assert.equal((await onB.request({ service: 'svc' })).json(), 'ok');
       assert.ok(performance.now() - t0 >= 80, 'the request and its reply each waited in the proxy');
     } finally {
-      await Promise.all([onA.close(), onB.close()]);
-      await proxy.close();
-      await Promise.all([a.close(), b.close()]);
+      await close();
     }
   });
 
   test('a black-holed peer link is closed at the heartbeat deadline and healed', async () => {
-    const a = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false, heartbeatMs: HB });
-    await a.start();
-    const proxy = new FaultProxy(a.addresses.tcp);
-    const via = await proxy.listen('127.0.0.3');
-    const b = new VNet({
-      provider: devProvider(),
-      host: '127.0.0.3',
-      port: 0,
-      socketPath: false,
-      peers: [via],
-      heartbeatMs: HB,
-    });
-    await b.start();
+    const { a, b, proxy, close } = await proxiedPair(HB);
     try {
       await waitFor(() => a.peers.size === 1 && b.peers.size === 1);
       proxy.blackhole();
@@ -147,8 +132,7 @@ describe('heartbeats, failure detection and healing', () => {
       await waitFor(() => a.peers.size === 1 && b.peers.size === 1, { timeoutMs: 10_000, what: 'peer back' });
       await waitFor(() => a.health.get(b.id)?.status === 'up' && b.health.get(a.id)?.status === 'up');
     } finally {
-      await proxy.close();
-      await Promise.all([a.close(), b.close()]);
+      await close();
     }
   });
 
