@@ -39,6 +39,8 @@ export class Connection {
   forwarded = 0;
   /** Whether this side dialled (peer VNets only; used for the duplicate-link tie-break). */
   readonly dialled: boolean;
+  /** Whether the other end is a VNet (read on every frame, so a field rather than a getter). */
+  readonly isPeer: boolean;
 
   constructor(opened: OpenedLink, link: FramedLink, dialled: boolean) {
     this.opened = opened;
@@ -48,12 +50,8 @@ export class Connection {
     this.idBytes = nodeIdToBytes(this.id);
     this.link = link;
     this.dialled = dialled;
+    this.isPeer = opened.hello.role === 'vnet';
     if (this.isPeer) this.routed.add(this.key);
-  }
-
-  /** Whether the other end is a VNet. */
-  get isPeer(): boolean {
-    return this.hello.role === 'vnet';
   }
 
   /** Whether the frame's source bytes (offset 16) are this connection's node id. */
