@@ -147,6 +147,12 @@ export class HealthTable {
   }
 
   #emit(event: HealthEvent): void {
-    for (const l of this.#listeners) l(event);
+    for (const l of this.#listeners) {
+      try {
+        l(event);
+      } catch {
+        // a listener's fault must not stop the table (or the link feeding it) from applying a delta
+      }
+    }
   }
 }

@@ -105,3 +105,15 @@ describe('HealthTable', () => {
     assert.ok(stats.eventLoopDelayMs >= 0);
   });
 });
+
+test('a throwing listener does not stop the table or other listeners', () => {
+  const t = new HealthTable();
+  let seen = 0;
+  t.onChange(() => {
+    throw new Error('listener bug');
+  });
+  t.onChange(() => void seen++);
+  t.upsert(rec(N1, V1));
+  assert.equal(seen, 1);
+  assert.equal(t.size, 1);
+});

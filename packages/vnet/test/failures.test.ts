@@ -103,6 +103,16 @@ describe('typed failures complete pending requests at once', () => {
     assert.deepEqual(r.json(), { done: true });
   });
 
+  test('a progress listener that throws does not break the link or the request', async () => {
+    const r = await a.request({ service: 'progress' }, undefined, {
+      onProgress: () => {
+        throw new Error('listener bug');
+      },
+    });
+    assert.deepEqual(r.json(), { done: true });
+    assert.equal(a.state, 'connected');
+  });
+
   test('leader mode without an election: L8_ERR_NO_LEADER; with a resolver it routes', async () => {
     await assert.rejects(
       a.request({ service: 'progress', mode: 'leader' }),

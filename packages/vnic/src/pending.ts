@@ -70,7 +70,11 @@ export class PendingTable {
 
   /** Hands an intermediate reply to request `seq`'s progress listener. */
   progress(seq: number, progress: Incoming): void {
-    this.#waiting.get(seq)?.onProgress?.(progress);
+    try {
+      this.#waiting.get(seq)?.onProgress?.(progress);
+    } catch {
+      // a caller's progress listener must not break the link that delivered the frame
+    }
   }
 
   /** Fails one request now. */
