@@ -161,3 +161,14 @@ describe('typed failures complete pending requests at once', () => {
     );
   });
 });
+
+test('a request right after subscribing in the same process finds the new handler', async () => {
+  const topo = await startTopology({ vnets: 1, vnicsPerVnet: 1, provider: () => devProvider() });
+  try {
+    const n = topo.vnics[0]![0]!;
+    n.subscribe('fresh', 0, () => 'here');
+    assert.equal((await n.request({ service: 'fresh' })).json(), 'here');
+  } finally {
+    await topo.close();
+  }
+});

@@ -233,8 +233,10 @@ export class VNic {
       return leader;
     }
     const node = this.#picker.pick(service, area, mode === 'round-robin' ? undefined : this.#vnetId);
-    if (node === undefined) throw l8error('L8_ERR_NO_SERVICE', `no instance of ${service}/${area} in the overlay`);
-    return node;
+    if (node !== undefined) return node;
+    // a subscription of this process that health has not echoed back yet still counts
+    if (this.#dispatch.handlerOf(service, area) !== undefined) return this.id;
+    throw l8error('L8_ERR_NO_SERVICE', `no instance of ${service}/${area} in the overlay`);
   }
 
   async #inProcess(
