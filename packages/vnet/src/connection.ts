@@ -1,6 +1,7 @@
 import type { NodeId } from '@layer8/protocol';
 import { nodeIdToBytes, nodeKey } from '@layer8/protocol';
 import type { FramedLink, NodeHello, OpenedLink } from '@layer8/security';
+import { NodeIndex } from './node-index.ts';
 
 /** Frames a VNet refused, by reason; tests read these to prove drops. */
 export interface DropCounters {
@@ -24,7 +25,7 @@ export interface DropCounters {
  * One authenticated connection of a VNet: a local VNic or a peer VNet.
  *
  * Invariant: `key` is the latin1 map key of `id`; `idBytes` its 16 bytes; for a peer, `routed` holds
- * the keys of the nodes the peer writes in the health table (its own id included).
+ * the nodes the peer writes in the health table (its own id included).
  */
 export class Connection {
   readonly id: NodeId;
@@ -33,8 +34,8 @@ export class Connection {
   readonly hello: NodeHello;
   readonly link: FramedLink;
   readonly opened: OpenedLink;
-  /** Nodes routed through this peer (peer VNets only). */
-  readonly routed = new Set<string>();
+  /** Nodes routed through this peer, its own id included (peer VNets only). */
+  readonly routed = new NodeIndex<true>();
   /** Frames forwarded to this connection. */
   forwarded = 0;
   /** Whether this side dialled (peer VNets only; used for the duplicate-link tie-break). */
@@ -51,7 +52,7 @@ export class Connection {
     this.link = link;
     this.dialled = dialled;
     this.isPeer = opened.hello.role === 'vnet';
-    if (this.isPeer) this.routed.add(this.key);
+    if (this.isPeer) this.routed.set(this.idBytes, true);
   }
 
   /** Whether the frame's source bytes (offset 16) are this connection's node id. */

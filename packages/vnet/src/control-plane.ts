@@ -1,5 +1,13 @@
 import { type HealthDelta, type HealthRecord, type NodeStats, parseDelta, StatsSampler } from '@layer8/health';
-import { type ControlBody, controlBody, decodeMessage, encodeControl, l8error, nodeKey } from '@layer8/protocol';
+import {
+  type ControlBody,
+  controlBody,
+  decodeMessage,
+  encodeControl,
+  l8error,
+  nodeIdToBytes,
+  nodeKey,
+} from '@layer8/protocol';
 import type { Connection } from './connection.ts';
 import type { VNet } from './vnet.ts';
 
@@ -89,15 +97,23 @@ export class ControlPlane {
   rebuild(): void {
     const v = this.#vnet;
     v.routes.clear();
-    for (const peer of v.peers.values()) peer.routed.clear();
+    v.localIndex.clear();
+    v.routeIndex.clear();
+    for (const local of v.locals.values()) v.localIndex.set(local.idBytes, local);
+    for (const peer of v.peers.values()) {
+      peer.routed.clear();
+      peer.routed.set(peer.idBytes, true);
+    }
     for (const r of v.health.all()) {
       const peer = v.peers.get(r.vnet);
       if (peer === undefined) continue;
       const key = nodeKey(r.id);
-      peer.routed.add(key);
-      if (!v.locals.has(key)) v.routes.set(key, peer);
+      const bytes = nodeIdToBytes(r.id);
+      peer.routed.set(bytes, true);
+      if (v.locals.has(key)) continue;
+      v.routes.set(key, peer);
+      v.routeIndex.set(bytes, peer);
     }
-    for (const peer of v.peers.values()) peer.routed.add(peer.key);
     const localsById = new Map([...v.locals.values()].map((c) => [c.id, c]));
     v.services.rebuild(v.health, localsById, v.peers);
   }

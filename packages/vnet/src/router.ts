@@ -1,5 +1,4 @@
 import {
-  destinationKey,
   encodeMessage,
   frameServiceKey,
   hasNoDestination,
@@ -12,15 +11,16 @@ import {
   readNodeId,
 } from '@layer8/protocol';
 import type { Connection, DropCounters } from './connection.ts';
+import type { NodeIndex } from './node-index.ts';
 import type { ServiceRoutes } from './service-routes.ts';
 
 /** What the router needs from its VNet. */
 export interface RouterContext {
   readonly id: string;
-  /** Local VNics by node key. */
-  readonly locals: ReadonlyMap<string, Connection>;
-  /** Remote nodes by node key → the peer VNet that routes them. */
-  readonly routes: ReadonlyMap<string, Connection>;
+  /** Local VNics by node id. */
+  readonly locals: NodeIndex<Connection>;
+  /** Remote nodes by node id → the peer VNet that routes them. */
+  readonly routes: NodeIndex<Connection>;
   readonly services: ServiceRoutes;
   readonly drops: DropCounters;
   /** Handles a CONTROL frame addressed to the VNet itself. */
@@ -59,7 +59,7 @@ export class Router {
       this.#ctx.onControl(from, frame);
       return;
     }
-    if (from.isPeer ? !from.routed.has(frame.toString('latin1', 16, 32)) : !from.isSourceOf(frame)) {
+    if (from.isPeer ? !from.routed.has(frame, Offset.SOURCE) : !from.isSourceOf(frame)) {
       this.#ctx.drops.spoofed++;
       return;
     }
@@ -69,10 +69,9 @@ export class Router {
   }
 
   #unicast(from: Connection, frame: Buffer): void {
-    const key = destinationKey(frame);
-    const local = this.#ctx.locals.get(key);
+    const local = this.#ctx.locals.get(frame, Offset.DESTINATION);
     if (local !== undefined) return this.#deliver(local, frame, from);
-    const peer = from.isPeer ? undefined : this.#ctx.routes.get(key);
+    const peer = from.isPeer ? undefined : this.#ctx.routes.get(frame, Offset.DESTINATION);
     if (peer !== undefined) return this.#toPeer(peer, frame, from);
     this.#ctx.drops.unreachable++;
     this.#refuse(from, frame, 'L8_ERR_UNREACHABLE', `node ${readNodeId(frame, Offset.DESTINATION)} is unreachable`);

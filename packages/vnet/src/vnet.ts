@@ -17,6 +17,7 @@ import {
 import { Connection, type DropCounters } from './connection.ts';
 import { ControlPlane } from './control-plane.ts';
 import { Discovery, type DiscoveryOptions } from './discovery.ts';
+import { NodeIndex } from './node-index.ts';
 import { PeerDialer } from './peer-dialer.ts';
 import { Router } from './router.ts';
 import { ServiceRoutes } from './service-routes.ts';
@@ -54,6 +55,9 @@ export class VNet {
   readonly locals = new Map<string, Connection>();
   readonly peers = new Map<string, Connection>();
   readonly routes = new Map<string, Connection>();
+  /** `locals` and `routes` by id bytes, for the router (rebuilt with them). */
+  readonly localIndex = new NodeIndex<Connection>();
+  readonly routeIndex = new NodeIndex<Connection>();
   readonly services = new ServiceRoutes();
   readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers' | 'discovery'>> & {
     peers: readonly LinkAddress[];
@@ -90,8 +94,8 @@ export class VNet {
     this.control = new ControlPlane(this);
     this.#router = new Router({
       id: this.id,
-      locals: this.locals,
-      routes: this.routes,
+      locals: this.localIndex,
+      routes: this.routeIndex,
       services: this.services,
       drops: this.drops,
       onControl: (from, frame) => this.control.onControl(from, frame),

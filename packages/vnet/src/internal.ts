@@ -1,0 +1,2 @@
+/** For tests only: not a stable API. */
+export { NodeIndex } from './node-index.ts';
