@@ -3,7 +3,7 @@ import { DEFAULT_MAX_FRAME, FrameDecoder, type L8Error, l8error, toL8Error } fro
 import { SendBatch } from './send-batch.ts';
 
 /** Time since the last write after which a full early batch is written at once, ms. */
-const EARLY_FLUSH_GAP_MS = 0.05;
+const EARLY_FLUSH_GAP_MS = 0.4;
 
 /** Options of {@link FramedLink}. */
 export interface FramedLinkOptions {
