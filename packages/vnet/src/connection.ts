@@ -1,7 +1,7 @@
 import type { NodeId } from '@layer8/protocol';
-import { nodeIdToBytes, nodeKey } from '@layer8/protocol';
+import { nodeIdToBytes, nodeKey, Offset } from '@layer8/protocol';
 import type { FramedLink, NodeHello, OpenedLink } from '@layer8/security';
-import { NodeIndex } from './node-index.ts';
+import { NodeIndex, sameId } from './node-index.ts';
 
 /** Frames a VNet refused, by reason; tests read these to prove drops. */
 export interface DropCounters {
@@ -57,8 +57,6 @@ export class Connection {
 
   /** Whether the frame's source bytes (offset 16) are this connection's node id. */
   isSourceOf(frame: Buffer): boolean {
-    const id = this.idBytes;
-    for (let i = 0; i < 16; i++) if (frame[16 + i] !== id[i]) return false;
-    return true;
+    return sameId(this.idBytes, frame, Offset.SOURCE);
   }
 }

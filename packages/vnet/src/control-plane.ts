@@ -98,7 +98,6 @@ export class ControlPlane {
     const v = this.#vnet;
     v.routes.clear();
     v.localIndex.clear();
-    v.routeIndex.clear();
     for (const local of v.locals.values()) v.localIndex.set(local.idBytes, local);
     for (const peer of v.peers.values()) {
       peer.routed.clear();
@@ -107,12 +106,9 @@ export class ControlPlane {
     for (const r of v.health.all()) {
       const peer = v.peers.get(r.vnet);
       if (peer === undefined) continue;
-      const key = nodeKey(r.id);
       const bytes = nodeIdToBytes(r.id);
       peer.routed.set(bytes, true);
-      if (v.locals.has(key)) continue;
-      v.routes.set(key, peer);
-      v.routeIndex.set(bytes, peer);
+      if (!v.locals.has(nodeKey(r.id))) v.routes.set(bytes, peer);
     }
     const localsById = new Map([...v.locals.values()].map((c) => [c.id, c]));
     v.services.rebuild(v.health, localsById, v.peers);

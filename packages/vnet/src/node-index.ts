@@ -47,7 +47,8 @@ function prefixOf(b: Uint8Array, at: number): number {
   );
 }
 
-function sameId(id: Uint8Array, buf: Uint8Array, at: number): boolean {
+/** Whether the 16 bytes of `id` equal those at `at` in `buf`. */
+export function sameId(id: Uint8Array, buf: Uint8Array, at: number): boolean {
   for (let i = 0; i < 16; i++) if (id[i] !== buf[at + i]) return false;
   return true;
 }

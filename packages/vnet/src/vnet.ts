@@ -54,10 +54,10 @@ export class VNet {
   };
   readonly locals = new Map<string, Connection>();
   readonly peers = new Map<string, Connection>();
-  readonly routes = new Map<string, Connection>();
-  /** `locals` and `routes` by id bytes, for the router (rebuilt with them). */
+  /** `locals` by id bytes, for the router (rebuilt with the tables). */
   readonly localIndex = new NodeIndex<Connection>();
-  readonly routeIndex = new NodeIndex<Connection>();
+  /** Remote nodes by id bytes → the peer VNet that routes them. */
+  readonly routes = new NodeIndex<Connection>();
   readonly services = new ServiceRoutes();
   readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers' | 'discovery'>> & {
     peers: readonly LinkAddress[];
@@ -95,7 +95,7 @@ export class VNet {
     this.#router = new Router({
       id: this.id,
       locals: this.localIndex,
-      routes: this.routeIndex,
+      routes: this.routes,
       services: this.services,
       drops: this.drops,
       onControl: (from, frame) => this.control.onControl(from, frame),

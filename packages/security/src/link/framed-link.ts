@@ -121,16 +121,8 @@ export class FramedLink {
 
   /**
    * Queues one frame without its prefix (a frame as `onFrame` delivered it: the switch forwards the
-   * original bytes).
-   * @throws L8_ERR_CLOSED after close; L8_ERR_BACKPRESSURE when the queue is full (nothing is queued).
-   */
-  forward(frame: Buffer): void {
-    if (!this.tryForward(frame)) this.#refuse();
-  }
-
-  /**
-   * As {@link forward}, but returns false instead of throwing when the link is closed or full: the
-   * switch's hot path counts a drop without building an error.
+   * original bytes). Returns false, queueing nothing, when the link is closed or full: the switch's
+   * hot path counts a drop without building an error.
    */
   tryForward(frame: Buffer): boolean {
     const at = this.reserve(frame.length + 4);
@@ -142,7 +134,7 @@ export class FramedLink {
     return true;
   }
 
-  /** As {@link send}, returning false instead of throwing (see {@link tryForward}). */
+  /** As {@link send}, returning false instead of throwing when the link is closed or full. */
   trySend(prefixed: Buffer): boolean {
     const at = this.reserve(prefixed.length);
     if (at < 0) return false;
