@@ -110,8 +110,10 @@ async function layer8(run: Run, dir: string): Promise<void> {
 async function tlsSecurity(dir: string): Promise<L8Security | { why: string }> {
   const sec = join(dir, 'security');
   try {
-    const nodes = ['vnet-0', 'vnet-1', 'vnet-2', 'req', 'resp', 'pub', 'subs-0', 'subs-1', 'subs-2'];
-    await initSecurity({ dir: sec, nodes, san: { dns: ['localhost'], ips: ['127.0.0.2', '127.0.0.3', '127.0.0.4'] } });
+    const nodes = ['req', 'resp', 'pub', 'subs-0', 'subs-1', 'subs-2'];
+    const vnets = ['vnet-0', 'vnet-1', 'vnet-2'];
+    const san = { dns: ['localhost'], ips: ['127.0.0.2', '127.0.0.3', '127.0.0.4'] };
+    await initSecurity({ dir: sec, nodes, vnets, san });
     new TlsProvider({ dir: sec, node: 'req' });
     return { kind: 'tls', dir: sec };
   } catch (err) {

@@ -2,5 +2,5 @@
 export { catalogue } from './commands/inspect.ts';
 export { type CliIo, processIo } from './io.ts';
 export { buildProgram, runCli } from './program.ts';
-export { DEFAULT_DEV_PASSPHRASE, providerFrom, type SecurityFlags } from './providers.ts';
+export { DEFAULT_DEV_PASSPHRASE, defaultSecurityDir, providerFrom, type SecurityFlags } from './providers.ts';
 export { table } from './table.ts';

@@ -1,7 +1,8 @@
 import { toL8Error } from '@layer8/protocol';
 import { Command } from 'commander';
 import { healthCommand, servicesCommand } from './commands/inspect.ts';
-import { securityInitCommand } from './commands/security-init.ts';
+import { securityExportCommand } from './commands/security-export.ts';
+import { securityInitCommand, securityIssueCommand } from './commands/security-init.ts';
 import { vnetStartCommand } from './commands/vnet-start.ts';
 import type { CliIo } from './io.ts';
 
@@ -9,7 +10,10 @@ import type { CliIo } from './io.ts';
 export function buildProgram(io: CliIo): Command {
   const program = new Command('l8').description('Layer8: secure microservice messaging on Node.js').exitOverride();
   vnetStartCommand(program.command('vnet').description('run and manage the VNet (switch) of this host'), io);
-  securityInitCommand(program.command('security').description('overlay CA and certificates'), io);
+  const security = program.command('security').description('overlay CA, certificates and node bundles');
+  securityInitCommand(security, io);
+  securityIssueCommand(security, io);
+  securityExportCommand(security, io);
   healthCommand(program, io);
   servicesCommand(program, io);
   return program;

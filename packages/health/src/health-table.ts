@@ -7,6 +7,12 @@ export interface HealthEvent {
   readonly record: HealthRecord;
 }
 
+/**
+ * Decides whether a delta's writer may write `record` (the VNet passes one that keeps a peer inside its
+ * own slice and off ids pinned elsewhere). A refused record is skipped; the rest of the delta applies.
+ */
+export type RecordGuard = (record: HealthRecord) => boolean;
+
 /** Listener of {@link HealthTable.onChange}. */
 export type HealthListener = (event: HealthEvent) => void;
 
@@ -26,6 +32,8 @@ export class HealthTable {
   readonly #index = new Map<string, Set<NodeId>>();
   readonly #seq = new Map<NodeId, number>();
   readonly #listeners = new Set<HealthListener>();
+  /** Records and removals refused by {@link HealthTable.applyDelta} (another writer's slice, or the guard). */
+  skipped = 0;
 
   /** Number of records. */
   get size(): number {
@@ -107,25 +115,33 @@ export class HealthTable {
   }
 
   /**
-   * Applies a delta from its writer. Returns false, applying nothing, when the delta is not full and
-   * its sequence does not follow the last one applied from that writer (the caller asks for a resync).
+   * Applies a delta from its writer and returns what was applied (the delta to pass on), or undefined,
+   * applying nothing, when the delta is not full and its sequence does not follow the last one applied
+   * from that writer (the caller asks for a resync). A writer only ever writes its own slice: records
+   * naming another VNet, records `guard` refuses and removals of ids outside the writer's slice are
+   * skipped (counted in {@link HealthTable.skipped}) and left out of the returned delta.
    */
-  applyDelta(delta: HealthDelta): boolean {
+  applyDelta(delta: HealthDelta, guard?: RecordGuard): HealthDelta | undefined {
     const last = this.#seq.get(delta.vnet);
-    if (!delta.full && (last === undefined || delta.seq !== last + 1)) return false;
-    if (delta.full) this.#replaceSlice(delta);
+    if (delta.part === true ? last !== delta.seq : !delta.full && (last === undefined || delta.seq !== last + 1)) {
+      return undefined;
+    }
+    const upsert = delta.upsert.filter((r) => r.vnet === delta.vnet && (guard === undefined || guard(r)));
+    const remove = delta.remove.filter((id) => this.#records.get(id)?.vnet === delta.vnet);
+    this.skipped += delta.upsert.length - upsert.length + delta.remove.length - remove.length;
+    if (delta.full && delta.part !== true) this.#replaceSlice(delta.vnet, upsert);
     else {
-      for (const r of delta.upsert) this.upsert(r);
-      for (const id of delta.remove) this.remove(id);
+      for (const r of upsert) this.upsert(r);
+      for (const id of remove) this.remove(id);
     }
     this.#seq.set(delta.vnet, delta.seq);
-    return true;
+    return { ...delta, upsert, remove };
   }
 
-  #replaceSlice(delta: HealthDelta): void {
-    const keep = new Set(delta.upsert.map((r) => r.id));
-    for (const r of this.sliceOf(delta.vnet)) if (!keep.has(r.id)) this.remove(r.id);
-    for (const r of delta.upsert) this.upsert(r);
+  #replaceSlice(writer: NodeId, upsert: readonly HealthRecord[]): void {
+    const keep = new Set(upsert.map((r) => r.id));
+    for (const r of this.sliceOf(writer)) if (!keep.has(r.id)) this.remove(r.id);
+    for (const r of upsert) this.upsert(r);
   }
 
   #indexRecord(r: HealthRecord): void {

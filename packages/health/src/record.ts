@@ -39,6 +39,8 @@ export interface HealthRecord {
   /** Epoch ms of the last change. */
   readonly updatedAt: number;
   readonly stats?: NodeStats;
+  /** The certificate subject that proved the node's link (its id is pinned to it while the record lives). */
+  readonly subject?: string;
 }
 
 /**
@@ -54,33 +56,9 @@ export interface HealthDelta {
   readonly remove: readonly NodeId[];
   /** True when only load figures changed: receivers may batch it with others. */
   readonly stats?: boolean;
-}
-
-/** Checks the shape of a delta received from a peer; returns it typed, or undefined when malformed. */
-export function parseDelta(value: unknown): HealthDelta | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const d = value as Record<string, unknown>;
-  const ok =
-    typeof d.vnet === 'string' &&
-    Number.isSafeInteger(d.seq) &&
-    typeof d.full === 'boolean' &&
-    Array.isArray(d.upsert) &&
-    d.upsert.every(isRecord) &&
-    Array.isArray(d.remove) &&
-    d.remove.every((x) => typeof x === 'string');
-  return ok ? (d as unknown as HealthDelta) : undefined;
-}
-
-function isRecord(value: unknown): value is HealthRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  return (
-    typeof r.id === 'string' &&
-    typeof r.vnet === 'string' &&
-    typeof r.alias === 'string' &&
-    (r.role === 'vnic' || r.role === 'vnet') &&
-    (r.status === 'up' || r.status === 'unreachable') &&
-    Array.isArray(r.services) &&
-    typeof r.startedAt === 'number'
-  );
+  /**
+   * True for a later chunk of a full slice sent in parts (same `seq` as the full chunk that began it):
+   * its records are added to the slice the full chunk replaced.
+   */
+  readonly part?: boolean;
 }

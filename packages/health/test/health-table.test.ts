@@ -58,13 +58,13 @@ describe('HealthTable', () => {
     const t = new HealthTable();
     assert.equal(
       t.applyDelta({ vnet: V1, seq: 5, full: false, upsert: [rec(N1, V1)], remove: [] }),
-      false,
+      undefined,
       'no base yet',
     );
-    assert.equal(t.applyDelta({ vnet: V1, seq: 5, full: true, upsert: [rec(V1, V1), rec(N1, V1)], remove: [] }), true);
+    assert.ok(t.applyDelta({ vnet: V1, seq: 5, full: true, upsert: [rec(V1, V1), rec(N1, V1)], remove: [] }));
     assert.equal(t.seqOf(V1), 5);
-    assert.equal(t.applyDelta({ vnet: V1, seq: 7, full: false, upsert: [], remove: [N1] }), false, 'gap');
-    assert.equal(t.applyDelta({ vnet: V1, seq: 6, full: false, upsert: [rec(N2, V1)], remove: [N1] }), true);
+    assert.equal(t.applyDelta({ vnet: V1, seq: 7, full: false, upsert: [], remove: [N1] }), undefined, 'gap');
+    assert.ok(t.applyDelta({ vnet: V1, seq: 6, full: false, upsert: [rec(N2, V1)], remove: [N1] }));
     assert.deepEqual(
       t
         .sliceOf(V1)
@@ -72,7 +72,7 @@ describe('HealthTable', () => {
         .sort(),
       [V1, N2].sort(),
     );
-    assert.equal(t.applyDelta({ vnet: V1, seq: 9, full: true, upsert: [rec(V1, V1)], remove: [] }), true);
+    assert.ok(t.applyDelta({ vnet: V1, seq: 9, full: true, upsert: [rec(V1, V1)], remove: [] }));
     assert.deepEqual(
       t.sliceOf(V1).map((r) => r.id),
       [V1],
@@ -83,6 +83,40 @@ describe('HealthTable', () => {
     assert.equal(t.seqOf(V1), undefined);
   });
 
+  test('a writer writes only its own slice: other writers, guarded records and foreign removals are skipped', () => {
+    const t = new HealthTable();
+    t.applyDelta({ vnet: V2, seq: 1, full: true, upsert: [rec(V2, V2), rec(N2, V2)], remove: [] });
+    const applied = t.applyDelta(
+      { vnet: V1, seq: 1, full: true, upsert: [rec(V1, V1), rec(N2, V2), rec(N1, V1)], remove: [] },
+      (r) => r.id !== N1,
+    );
+    assert.deepEqual(
+      applied?.upsert.map((r) => r.id),
+      [V1],
+    );
+    assert.equal(t.get(N2)?.vnet, V2);
+    assert.equal(t.get(N1), undefined);
+    const removed = t.applyDelta({ vnet: V1, seq: 2, full: false, upsert: [], remove: [N2, V2] });
+    assert.deepEqual(removed?.remove, []);
+    assert.equal(t.get(N2)?.vnet, V2);
+    assert.equal(t.skipped, 4);
+  });
+
+  test('a full slice in parts: the full chunk replaces, parts with the same sequence add', () => {
+    const t = new HealthTable();
+    t.applyDelta({ vnet: V1, seq: 3, full: true, upsert: [rec(V1, V1), rec(N2, V1)], remove: [] });
+    assert.ok(t.applyDelta({ vnet: V1, seq: 4, full: true, upsert: [rec(V1, V1)], remove: [] }));
+    assert.ok(t.applyDelta({ vnet: V1, seq: 4, full: true, part: true, upsert: [rec(N1, V1)], remove: [] }));
+    assert.deepEqual(
+      t
+        .sliceOf(V1)
+        .map((r) => r.id)
+        .sort(),
+      [V1, N1].sort(),
+    );
+    assert.equal(t.applyDelta({ vnet: V1, seq: 3, full: true, part: true, upsert: [], remove: [] }), undefined);
+  });
+
   test('parseDelta accepts well-formed deltas only', () => {
     assert.ok(parseDelta({ vnet: V1, seq: 1, full: true, upsert: [rec(N1, V1)], remove: [] }));
     for (const bad of [
@@ -91,6 +125,11 @@ describe('HealthTable', () => {
       { vnet: V1 },
       { vnet: V1, seq: 1, full: true, upsert: [{ id: 1 }], remove: [] },
       { vnet: V1, seq: 1, full: true, upsert: [], remove: [3] },
+      { vnet: V1, seq: 1, full: true, upsert: [{ ...rec(N1, V1), services: [null] }], remove: [] },
+      { vnet: V1, seq: 1, full: true, upsert: [{ ...rec(N1, V1), services: [{ service: '', area: 0 }] }], remove: [] },
+      { vnet: V1, seq: 1, full: true, upsert: [{ ...rec(N1, V1), alias: 'a'.repeat(256) }], remove: [] },
+      { vnet: 'not-an-id', seq: 1, full: true, upsert: [], remove: [] },
+      { vnet: V1, seq: -1, full: true, upsert: [], remove: [] },
     ]) {
       assert.equal(parseDelta(bad), undefined);
     }

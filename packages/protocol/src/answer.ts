@@ -1,12 +1,4 @@
-import {
-  type ContentType,
-  FIXED_HEADER_SIZE,
-  Flag,
-  type Kind,
-  Offset,
-  PROTOCOL_VERSION,
-  Priority,
-} from './constants.ts';
+import { type ContentType, FIXED_HEADER_SIZE, Flag, type Kind, Offset, PROTOCOL_VERSION } from './constants.ts';
 import { l8error, type WireError } from './errors.ts';
 
 /**
@@ -57,10 +49,22 @@ export interface AnswerInit {
 
 /**
  * Encodes the answer to `request` (a frame without prefix) as one length-prefixed frame: destination is
- * the request's source, with its sequence, service and area; no trace, AAA or transaction block.
+ * the request's source, with its sequence, service and area; no trace, AAA or transaction block. Every
+ * byte of the result is written from `request` and `a`.
+ * @throws L8_ERR_MALFORMED_FRAME when the request's fixed header or service name (docs/protocol.md §3)
+ * runs past its end; L8_ERR_INVALID_ARGUMENT when `source` or `origin` is not 16 bytes or the error code
+ * is over 65535 bytes.
  */
 export function encodeAnswer(request: Buffer, a: AnswerInit): Buffer {
   const serviceLen = request[Offset.SERVICE_LEN] as number;
+  // A length past the end would copy fewer bytes than the answer declares and send the rest of an
+  // allocUnsafe buffer (process memory) to the requester.
+  if (request.length < FIXED_HEADER_SIZE || request.length < FIXED_HEADER_SIZE + serviceLen) {
+    throw l8error('L8_ERR_MALFORMED_FRAME', 'malformed frame: service name runs past the end');
+  }
+  if (a.source.length !== 16 || a.origin.length !== 16) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', 'an answer needs 16-byte source and origin ids');
+  }
   const err = a.error === undefined ? undefined : errorBytes(a.error);
   const size = FIXED_HEADER_SIZE + serviceLen + 3 + (err?.length ?? 0) + a.payload.length;
   const out = Buffer.allocUnsafe(4 + size);
@@ -68,7 +72,7 @@ export function encodeAnswer(request: Buffer, a: AnswerInit): Buffer {
   out[4 + Offset.VERSION] = PROTOCOL_VERSION;
   out[4 + Offset.KIND] = a.kind;
   out[4 + Offset.MODE] = 0;
-  out[4 + Offset.PRIORITY] = request[Offset.PRIORITY] ?? Priority.NORMAL;
+  out[4 + Offset.PRIORITY] = request[Offset.PRIORITY] as number;
   out[4 + Offset.HOPS] = 4;
   out[4 + Offset.FLAGS] = err === undefined ? 0 : Flag.ERROR;
   request.copy(out, 4 + Offset.AREA, Offset.AREA, Offset.DEADLINE);
@@ -89,6 +93,7 @@ export function encodeAnswer(request: Buffer, a: AnswerInit): Buffer {
 
 function errorBytes(e: WireError): Buffer {
   const code = Buffer.from(e.code, 'utf8');
+  if (code.length > 0xffff) throw l8error('L8_ERR_INVALID_ARGUMENT', 'error code over 65535 bytes');
   const message = Buffer.from(e.message, 'utf8');
   const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(e.data), 'utf8');
   const out = Buffer.allocUnsafe(10 + code.length + message.length + data.length);

@@ -6,6 +6,12 @@ export const PROTOCOL_VERSION = 1;
 /** Default maximum frame size in bytes (16 MiB), excluding the 4-byte length prefix. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
+/**
+ * Smallest maximum frame a node may announce (256 KiB): overlay control messages (health records of at
+ * most 64 KiB, sent in chunks of about 128 KiB) must always fit.
+ */
+export const MIN_MAX_FRAME = 256 * 1024;
+
 /** Default hop count a frame starts with; each VNet-to-VNet forward takes one. */
 export const DEFAULT_HOPS = 4;
 

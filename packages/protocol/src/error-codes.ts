@@ -28,7 +28,16 @@ export const ERROR_CODES = {
   L8_ERR_TOKEN_EXPIRED: { retryable: false, summary: 'A user token is past its expiry time.' },
   L8_ERR_INSECURE: {
     retryable: false,
-    summary: 'An insecure provider (dev passphrase) was asked to use a non-loopback address without force.',
+    summary:
+      'An insecure setup was refused: the dev provider on a non-loopback address without force, or a socket or directory others can write.',
+  },
+  L8_ERR_IDENTITY: {
+    retryable: false,
+    summary: 'A link claimed a node id or role that its certificate does not prove (or that another name holds).',
+  },
+  L8_ERR_LIMIT: {
+    retryable: false,
+    summary: 'A per-identity bound was exceeded (links per certificate, subscriptions or record size per node).',
   },
   L8_ERR_CONNECT: { retryable: true, summary: 'A socket could not be opened or was closed while in use.' },
   L8_ERR_CLOSED: { retryable: false, summary: 'The object was closed; no more calls are accepted.' },

@@ -76,6 +76,8 @@ const CLASS_OF: Readonly<Record<ErrorCode, ErrorClass>> = {
   L8_ERR_FORBIDDEN: SecurityError,
   L8_ERR_TOKEN_EXPIRED: SecurityError,
   L8_ERR_INSECURE: SecurityError,
+  L8_ERR_IDENTITY: SecurityError,
+  L8_ERR_LIMIT: SecurityError,
   L8_ERR_CONNECT: ConnectionError,
   L8_ERR_CLOSED: ConnectionError,
   L8_ERR_UNREACHABLE: RoutingError,

@@ -10,6 +10,7 @@ export {
   Flag,
   Kind,
   MAX_SERVICE_BYTES,
+  MIN_MAX_FRAME,
   Mode,
   Offset,
   PROTOCOL_VERSION,

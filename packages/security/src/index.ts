@@ -1,7 +1,7 @@
 /** @layer8/security: providers, AAA tokens and the framed link (DESIGN.md §8, docs/security.md). */
 export { DevProvider, type DevProviderOptions, isLoopback } from './dev/dev-provider.ts';
 export { FramedLink, type FramedLinkOptions, type LinkStats } from './link/framed-link.ts';
-export { exchangeHello, type HelloResult } from './link/hello.ts';
+export { checkHelloIdentity, exchangeHello, type HelloCheck, type HelloResult } from './link/hello.ts';
 export {
   acceptLink,
   DEFAULT_HANDSHAKE_MS,
@@ -10,17 +10,19 @@ export {
   type LinkAddress,
   type OpenedLink,
 } from './link/link-setup.ts';
-export { type ProofScheme, runMutualProof } from './link/mutual-proof.ts';
+export { type ProofScheme, proofTranscript, runMutualProof } from './link/mutual-proof.ts';
 export { HANDSHAKE_MAX_FRAME, ProofChannel } from './link/proof-channel.ts';
 export type {
   LinkContext,
   LinkTransport,
   NodeHello,
   PeerIdentity,
+  PeerRole,
   SecuredLink,
   SecurityProvider,
   UserIdentity,
 } from './provider.ts';
+export { type ExportBundleOptions, exportNodeBundle, type NodeBundle } from './tls/bundle.ts';
 export {
   DEFAULT_SAN,
   type InitSecurityOptions,
@@ -32,10 +34,17 @@ export {
   type SecurityInitResult,
 } from './tls/ca.ts';
 export type { KeyAlgorithm } from './tls/keys.ts';
-export { SecurityFiles } from './tls/layout.ts';
+export { type CertRole, roleOf, SecurityFiles } from './tls/layout.ts';
 export { loadRevocations, RevocationList, type RevokedEntry, revoke } from './tls/revocation.ts';
 export { TLS_VERSIONS } from './tls/tls-link.ts';
 export { type TlsPemOptions, TlsProvider, type TlsProviderOptions } from './tls/tls-provider.ts';
 export { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './tokens/tokens.ts';
-export { type AccessFile, type AccessRule, AccessRules, ADMIN_ROLE, type ScopeRule } from './users/access-rules.ts';
+export {
+  type AccessFile,
+  type AccessRule,
+  AccessRules,
+  ADMIN_ROLE,
+  type HostingRule,
+  type ScopeRule,
+} from './users/access-rules.ts';
 export { addUser, readUsers, type UserRecord, type UserTable, verifyUser } from './users/users.ts';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { NodeId } from '@layer8/protocol';
+import type { L8Error, NodeId } from '@layer8/protocol';
 
 /** Which kind of socket a link runs on. */
 export type LinkTransport = 'tcp' | 'unix';
@@ -12,7 +12,16 @@ export interface LinkContext {
   readonly host?: string;
   /** Aborts the membership proof (the handshake deadline). */
   readonly signal?: AbortSignal;
+  /**
+   * This side's node id. Proof-based providers (dev, the TLS provider's unix-socket proof) bind both
+   * ends' ids and the direction into the signed transcript, so a proof cannot be relayed into another
+   * connection; the proven peer id comes back as {@link PeerIdentity.nodeId}.
+   */
+  readonly nodeId?: NodeId;
 }
+
+/** What a proven identity may act as on the overlay: a VNic only, a VNet (switch), or either (dev provider). */
+export type PeerRole = 'vnic' | 'vnet' | 'any';
 
 /** Who is at the other end of a secured link, as the provider proved it. */
 export interface PeerIdentity {
@@ -22,6 +31,16 @@ export interface PeerIdentity {
   readonly subject: string;
   /** Certificate fingerprint (SHA-256, hex) where the provider has one. */
   readonly fingerprint?: string;
+  /**
+   * The role the credential grants, never the hello's: the TLS provider reads it from the certificate
+   * (`l8 security init` writes OU=vnet or OU=vnic); the dev provider grants `any` (every passphrase holder
+   * is fully trusted, see docs/security.md). A link whose hello claims a role its identity lacks is refused.
+   */
+  readonly role: PeerRole;
+  /** The peer's node id when the proof bound one into its transcript; the hello must then claim the same id. */
+  readonly nodeId?: NodeId;
+  /** End of the credential's validity (epoch ms) where it has one: {@link SecurityProvider.recheck} refuses it after. */
+  readonly notAfter?: number;
 }
 
 /** A link after the membership proof: the stream to frame on, and the proven peer. */
@@ -68,6 +87,16 @@ export interface SecurityProvider {
   scope<T>(who: UserIdentity, service: string, items: readonly T[]): T[];
   /** Looks up a named secret; undefined when the provider has none by that name. */
   secret(name: string): Promise<string | undefined>;
+  /**
+   * Re-checks the identity of an open link (the revocation list may have changed since it was proven).
+   * Returns the error to close the link with (`L8_ERR_CERT_REVOKED`, `L8_ERR_CERT_EXPIRED`), or undefined.
+   */
+  recheck(peer: PeerIdentity): L8Error | undefined;
+  /**
+   * Whether the proven identity `peer` may host (service, area): coarse per-certificate rules enforced
+   * by the VNet on subscriptions (`acl.json` `hosting`); per-user rules are enforced at the service.
+   */
+  canHost(peer: PeerIdentity, service: string, area: number): boolean;
 }
 
 /** The overlay handshake's view of a node (sent once per link after the membership proof). */

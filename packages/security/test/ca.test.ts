@@ -25,7 +25,7 @@ describe('initSecurity', () => {
       assert.equal(ca.ca, true);
       assert.equal(n1.ca, false);
       assert.ok(n1.checkIssued(ca) && n1.verify(ca.publicKey));
-      assert.equal(n1.subject, 'CN=n1');
+      assert.equal(n1.subject, 'OU=vnic\nCN=n1');
       assert.deepEqual(n1.keyUsage, ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
       assert.match(
         n1.subjectAltName ?? '',

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +9,17 @@ import {
   issueNodeCert,
   type KeyAlgorithm,
   type LinkContext,
+  ProofChannel,
   revoke,
   runMutualProof,
   type SecuredLink,
   type SecurityProvider,
   TlsProvider,
 } from '../src/index.ts';
+import { loadCaSigner } from '../src/tls/ca.ts';
+import { generateKeys, privateKeyPem } from '../src/tls/keys.ts';
+import { commonNameOf } from '../src/tls/layout.ts';
+import { buildCertificate, type CertificateSpec, newSerial } from '../src/tls/x509-builder.ts';
 import type { BadPeer, ProviderPair } from './conformance.ts';
 
 /** A fresh temp directory for one test file. */
@@ -53,22 +58,29 @@ export class NoCertProvider implements Partial<SecurityProvider> {
   }
 
   secureClient(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
-    return ctx.transport === 'unix' ? runMutualProof(socket, false, noCertScheme, ctx.signal) : this.#tls(socket);
+    return ctx.transport === 'unix' ? runMutualProof(socket, false, noCertScheme, ctx) : this.#tls(socket);
   }
 
   secureServer(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
-    return runMutualProof(socket, true, noCertScheme, ctx.signal);
+    return runMutualProof(socket, true, noCertScheme, ctx);
   }
 
-  #tls(socket: Socket): Promise<SecuredLink> {
+  /** Offers TLS without a certificate; believes it is in only when the server's first frame is an accept. */
+  async #tls(socket: Socket): Promise<SecuredLink> {
     const s = connect({ socket, ca: this.#ca, checkServerIdentity: () => undefined, minVersion: 'TLSv1.3' });
-    return new Promise((resolve, reject) => {
-      s.once('secureConnect', () => {
-        s.once('data', () => resolve({ stream: s, peer: { provider: 'tls', subject: '?' }, head: Buffer.alloc(0) }));
-        s.once('error', (e) => reject(l8error('L8_ERR_AUTH', e.message)));
-      });
+    await new Promise<void>((resolve, reject) => {
+      s.once('secureConnect', () => resolve());
       s.once('error', (e) => reject(l8error('L8_ERR_HANDSHAKE', e.message)));
     });
+    const channel = new ProofChannel(s);
+    try {
+      if ((await channel.next()).t !== 'accept') throw l8error('L8_ERR_HANDSHAKE', 'no acceptance');
+      return { stream: s, peer: { provider: 'tls', subject: '?', role: 'vnic' }, head: channel.release() };
+    } catch (err) {
+      channel.release();
+      s.destroy();
+      throw err;
+    }
   }
 }
 
@@ -106,4 +118,30 @@ export function tlsPair(o: Overlays, transport: 'tcp' | 'unix'): ProviderPair {
       bad('revoked certificate', member(o.a, 'gone'), 'L8_ERR_CERT_REVOKED'),
     ],
   };
+}
+
+/**
+ * Issues `<name>.crt` / `<name>.key` in `dir` from a hand-made spec signed by the overlay CA: for
+ * certificates `issueNodeCert` never makes (no role, another unit, one key usage). Valid for a day.
+ */
+export function issueCustomCert(dir: string, name: string, spec: Partial<CertificateSpec> = {}): void {
+  const ca = loadCaSigner(dir);
+  const keys = generateKeys(ca.algorithm);
+  const now = Date.now();
+  const pem = buildCertificate({
+    serial: newSerial(),
+    issuer: commonNameOf(ca.cert),
+    subject: name,
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + 86_400_000),
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    issuerKey: ca.keys.publicKey,
+    ca: false,
+    dns: [name],
+    ips: ['127.0.0.1'],
+    ...spec,
+  });
+  writeFileSync(join(dir, `${name}.crt`), pem);
+  writeFileSync(join(dir, `${name}.key`), privateKeyPem(keys.privateKey), { mode: 0o600 });
 }

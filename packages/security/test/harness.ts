@@ -3,7 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { LinkTransport } from '../src/index.ts';
+import { type NodeId, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
+import type { LinkAddress, LinkTransport, NodeHello } from '../src/index.ts';
 
 /**
  * A listener on port 0 (TCP, 127.0.0.1) or in a temp dir (unix) that queues accepted sockets; `close`
@@ -107,4 +108,39 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { code?: s
     return err as Error & { code?: string };
   }
   throw new Error('expected a rejection, got success');
+}
+
+/** A server on port 0 (TCP, 127.0.0.1) or in a temp dir (unix) handing each accepted socket to `onSocket`. */
+export async function serve(
+  transport: LinkTransport,
+  onSocket: (s: Socket) => void,
+): Promise<{ address: LinkAddress; close(): Promise<void> }> {
+  const all = new Set<Socket>();
+  const server = createServer((s) => {
+    all.add(s.once('close', () => all.delete(s)));
+    onSocket(s);
+  });
+  const dir = transport === 'unix' ? mkdtempSync(`${tmpdir()}/l8-`) : undefined;
+  const address = await bind(server, dir);
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of all) s.destroy();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+  return { address, close };
+}
+
+/** The overlay hello of a test node. */
+export function helloOf(role: 'vnic' | 'vnet', nodeId: NodeId = newNodeId(), vnet: NodeId = nodeId): NodeHello {
+  return {
+    version: PROTOCOL_VERSION,
+    nodeId,
+    alias: `test-${role}`,
+    role,
+    vnet,
+    services: [],
+    maxFrame: 1 << 20,
+    heartbeatMs: 3000,
+  };
 }

@@ -19,7 +19,8 @@ describe('unix proof scheme', () => {
     const b = unixProofScheme(own('b'), trust);
     const challenge = b.challengeFields();
     const proof = await b.prove('client|x|y');
-    assert.equal((await a.verify(challenge, 'client|x|y', proof)).subject, 'b');
+    const peer = await a.verify(challenge, 'client|x|y', proof);
+    assert.deepEqual([peer.subject, peer.role], ['b', 'vnic']);
     const refused = { code: 'L8_ERR_AUTH' };
     assert.throws(() => a.verify(challenge, 'client|x|z', proof), refused);
     assert.throws(() => a.verify({ ...challenge, provider: 'dev' }, 'client|x|y', proof), refused);

@@ -19,6 +19,16 @@ export interface DropCounters {
   tooLarge: number;
   /** A receiver's queue was full. */
   backpressure: number;
+  /** Links, records or removals refused because they claimed an identity the certificate does not hold. */
+  identity: number;
+  /** Links or announcements refused by a per-identity bound (links per certificate, services per node). */
+  limit: number;
+  /** Services a certificate may not host (coarse hosting rules). */
+  forbidden: number;
+  /** Sockets closed before the handshake because too many handshakes were pending. */
+  handshakes: number;
+  /** Frames over the maximum the receiving node announced in its hello. */
+  overMaxFrame: number;
 }
 
 /**
@@ -42,6 +52,17 @@ export class Connection {
   readonly dialled: boolean;
   /** Whether the other end is a VNet (read on every frame, so a field rather than a getter). */
   readonly isPeer: boolean;
+  /** The certificate subject that proved the link (the node id is pinned to it). */
+  readonly subject: string;
+  /** Largest frame the other end accepts (its hello); larger frames are refused, not sent. */
+  readonly maxFrame: number;
+  /**
+   * Health frames held back while a state dump is being sent in chunks (they follow it, in order);
+   * undefined when no dump is under way. Bounded: past the link's queue size the dump starts over.
+   */
+  backlog: Buffer[] | undefined;
+  /** Bytes in {@link backlog}. */
+  backlogBytes = 0;
 
   constructor(opened: OpenedLink, link: FramedLink, dialled: boolean) {
     this.opened = opened;
@@ -52,6 +73,9 @@ export class Connection {
     this.link = link;
     this.dialled = dialled;
     this.isPeer = opened.hello.role === 'vnet';
+    this.subject = opened.peer.subject;
+    this.maxFrame = opened.hello.maxFrame;
+    this.backlog = undefined;
     if (this.isPeer) this.routed.set(this.idBytes, true);
   }
 

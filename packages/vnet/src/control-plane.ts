@@ -1,22 +1,26 @@
-import { type HealthDelta, type HealthRecord, type NodeStats, parseDelta, StatsSampler } from '@layer8/health';
+import {
+  type HealthDelta,
+  type HealthRecord,
+  type LocalControl,
+  type PeerControl,
+  parseLocalControl,
+  parsePeerControl,
+  StatsSampler,
+} from '@layer8/health';
 import {
   type ControlBody,
   controlBody,
   decodeMessage,
   encodeControl,
+  type L8Error,
   l8error,
   nodeIdToBytes,
   nodeKey,
 } from '@layer8/protocol';
 import type { Connection } from './connection.ts';
+import { type ControlCounters, heartbeatRound, recheckRound, trafficOf } from './link-rounds.ts';
+import { chunkBy, HEALTH_FRAME_BYTES, holdForDump, jsonBytes, type SliceSnapshot, sendDump } from './state-dump.ts';
 import type { VNet } from './vnet.ts';
-
-/** Counters of control traffic, read by tests that bound the cost of a heartbeat round. */
-export interface ControlCounters {
-  heartbeatsSent: number;
-  healthSent: number;
-  rounds: number;
-}
 
 /**
  * The VNet's control plane: link attach and detach, the health slice it writes, deltas to peers and
@@ -44,11 +48,25 @@ export class ControlPlane {
   /** Writes the VNet's own record and starts the heartbeat and stats timers. */
   start(): void {
     const v = this.#vnet;
-    v.health.upsert(this.#record(v.id, v.alias, 'vnet', [], this.#startedAt));
+    v.health.upsert(this.#record(v.id, v.alias, 'vnet', [], this.#startedAt, undefined));
     this.#timers = [
-      setInterval(() => this.#heartbeatRound(), Math.max(10, Math.floor(v.options.heartbeatMs / 4))).unref(),
-      setInterval(() => this.#statsRound(), v.options.statsMs).unref(),
+      this.#every(Math.max(10, Math.floor(v.options.heartbeatMs / 4)), () => heartbeatRound(v, this.counters)),
+      this.#every(v.options.statsMs, () => this.#statsRound()),
+      this.#every(v.options.recheckMs, () => recheckRound(v, (c, e) => this.refuse(c, e))),
     ];
+  }
+
+  /** A timer whose faults are logged, never thrown out of the event loop. */
+  #every(ms: number, round: () => void): NodeJS.Timeout {
+    return setInterval(() => this.#guarded('timer', round), ms).unref();
+  }
+
+  #guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#vnet.log.warn({ err: String(err), in: what }, 'control plane fault (ignored)');
+    }
   }
 
   /** Stops timers. */
@@ -60,11 +78,34 @@ export class ControlPlane {
 
   /** Registers a new connection; false when it lost a duplicate tie-break and was closed. */
   attached(conn: Connection): boolean {
+    if (conn.dialled) {
+      try {
+        this.#vnet.admission.check(conn.hello, conn.opened.peer);
+      } catch (err) {
+        this.refuse(conn, err as L8Error);
+        return false;
+      }
+    }
     return conn.isPeer ? this.#attachPeer(conn) : this.#attachLocal(conn);
+  }
+
+  /**
+   * Closes a link for a security or protocol reason, telling the other end why first (a `close`
+   * control message, so a refused VNic stops retrying), counting and logging it.
+   */
+  refuse(conn: Connection, error: L8Error): void {
+    if (error.code !== 'L8_ERR_MALFORMED_FRAME') this.#vnet.admission.count(error);
+    this.#vnet.log.warn({ node: conn.id, subject: conn.subject, code: error.code, err: error.message }, 'link refused');
+    conn.link.trySend(encodeControl(this.#vnet.id, { t: 'close', error: error.toWire() }));
+    conn.link.close();
   }
 
   /** Forgets a closed connection. */
   detached(conn: Connection): void {
+    this.#guarded('detach', () => this.#detach(conn));
+  }
+
+  #detach(conn: Connection): void {
     const v = this.#vnet;
     if (conn.isPeer) {
       if (v.peers.get(conn.id) !== conn) return;
@@ -82,15 +123,22 @@ export class ControlPlane {
 
   /** Handles a CONTROL frame from a connection. Never throws: a bad one is counted and dropped. */
   onControl(from: Connection, frame: Buffer): void {
-    let body: ControlBody;
+    let body: ControlBody | undefined;
     try {
       body = controlBody(decodeMessage(frame));
     } catch {
+      body = undefined;
+    }
+    const peer = from.isPeer ? parsePeerControl(body) : undefined;
+    const local = from.isPeer ? undefined : parseLocalControl(body);
+    if (peer === undefined && local === undefined) {
       this.#vnet.drops.malformed++;
+      this.refuse(from, l8error('L8_ERR_MALFORMED_FRAME', `malformed control message ${String(body?.t ?? '')}`));
       return;
     }
-    if (from.isPeer) this.#peerControl(from, body);
-    else this.#localControl(from, body);
+    this.#guarded('control', () =>
+      peer ? this.#peerControl(from, peer) : this.#localControl(from, local as LocalControl),
+    );
   }
 
   /** Recomputes the route and service tables from the health table. */
@@ -121,7 +169,9 @@ export class ControlPlane {
     clearTimeout(this.#removals.get(conn.id));
     this.#removals.delete(conn.id);
     const old = v.health.get(conn.id);
-    const rec = this.#record(conn.id, conn.hello.alias, 'vnic', conn.hello.services, old?.startedAt ?? Date.now());
+    const started = old?.startedAt ?? Date.now();
+    const rec = this.#record(conn.id, conn.hello.alias, 'vnic', conn.hello.services, started, conn.subject);
+    this.#flushLocals();
     this.#sendDump(conn);
     this.#publish([rec], []);
     return true;
@@ -141,37 +191,48 @@ export class ControlPlane {
       loser.link.close();
     }
     v.peers.set(conn.id, conn);
-    this.#send(conn, { t: 'health', delta: this.#fullSlice() });
+    this.#sendOwnSlice(conn);
     this.rebuild();
     return true;
   }
 
-  #peerControl(from: Connection, body: ControlBody): void {
-    if (body.t === 'health') this.#peerDelta(from, parseDelta(body.delta));
-    else if (body.t === 'resync') this.#send(from, { t: 'health', delta: this.#fullSlice() });
+  /** Sends a peer this VNet's whole slice, in chunks that respect its queue. */
+  #sendOwnSlice(conn: Connection): void {
+    const v = this.#vnet;
+    const snapshot = (): SliceSnapshot[] => [{ vnet: v.id, seq: this.#seq, records: v.health.sliceOf(v.id) }];
+    void sendDump(conn, v.id, snapshot, (delta) => ({ t: 'health', delta }), v.options.maxQueuedBytes);
   }
 
-  #peerDelta(from: Connection, delta: HealthDelta | undefined): void {
-    if (delta === undefined || delta.vnet !== from.id) {
-      this.#vnet.drops.malformed++;
+  #peerControl(from: Connection, body: PeerControl): void {
+    if (body.t === 'health') this.#peerDelta(from, body.delta);
+    else if (body.t === 'resync') this.#sendOwnSlice(from);
+    else if (body.t === 'close') this.#vnet.log.warn({ peer: from.id, ...body.error }, 'peer VNet is closing the link');
+  }
+
+  #peerDelta(from: Connection, delta: HealthDelta): void {
+    if (delta.vnet !== from.id) {
+      this.refuse(from, l8error('L8_ERR_IDENTITY', `peer ${from.id} sent a delta of ${delta.vnet}'s slice`));
       return;
     }
-    if (!this.#vnet.health.applyDelta(delta)) {
+    const applied = this.#vnet.health.applyDelta(delta, this.#vnet.admission.guardFor(from));
+    if (applied === undefined) {
       this.#send(from, { t: 'resync' });
       return;
     }
-    this.#localQueue.push(delta);
+    this.#localQueue.push(applied);
     if (!delta.stats) this.#flushLocals();
     this.rebuild();
   }
 
-  #localControl(from: Connection, body: ControlBody): void {
+  #localControl(from: Connection, body: LocalControl): void {
     const rec = this.#vnet.health.get(from.id);
-    if (rec === undefined) return;
-    if (body.t === 'services' && Array.isArray(body.services)) {
-      this.#publish([{ ...rec, services: body.services as HealthRecord['services'], updatedAt: Date.now() }], []);
-    } else if (body.t === 'stats' && typeof body.stats === 'object' && body.stats !== null) {
-      this.#vnet.health.upsert({ ...rec, stats: body.stats as NodeStats });
+    if (rec === undefined || rec.vnet !== this.#vnet.id) return;
+    if (body.t === 'services') {
+      const refused = this.#vnet.admission.servicesError(from.opened.peer, body.services);
+      if (refused !== undefined) return this.refuse(from, refused);
+      this.#publish([{ ...rec, services: body.services, updatedAt: Date.now() }], []);
+    } else if (body.t === 'stats') {
+      this.#vnet.health.upsert({ ...rec, stats: body.stats });
       this.#dirty.add(from.id);
     } else if (body.t === 'resync') {
       this.#sendDump(from);
@@ -189,80 +250,58 @@ export class ControlPlane {
     this.#removals.set(id, timer);
   }
 
-  /** Writes records of this VNet's slice and sends the delta to every peer and local VNic. */
+  /**
+   * Writes records of this VNet's slice and sends the change to every peer and local VNic, as one delta
+   * per chunk of about {@link HEALTH_FRAME_BYTES} (each with its own sequence).
+   */
   #publish(upsert: HealthRecord[], remove: string[], stats = false): void {
+    const parts = chunkBy(upsert, jsonBytes, HEALTH_FRAME_BYTES);
+    for (const [i, part] of parts.entries()) this.#publishOne(part, i === 0 ? remove : [], stats);
+    this.#flushLocals();
+    this.rebuild();
+  }
+
+  #publishOne(upsert: HealthRecord[], remove: string[], stats: boolean): void {
     const health = this.#vnet.health;
     for (const r of upsert) health.upsert(r);
     for (const id of remove) health.remove(id);
     const delta: HealthDelta = { vnet: this.#vnet.id, seq: ++this.#seq, full: false, upsert, remove, stats };
     health.applyDelta({ ...delta, full: true, upsert: health.sliceOf(this.#vnet.id), remove: [] });
     const frame = encodeControl(this.#vnet.id, { t: 'health', delta });
-    for (const c of this.#vnet.peers.values()) this.#sendFrame(c, frame);
+    for (const c of this.#vnet.peers.values()) if (!holdForDump(c, frame)) this.#sendFrame(c, frame);
     this.counters.healthSent += this.#vnet.peers.size;
     this.#localQueue.push(delta);
-    this.#flushLocals();
-    this.rebuild();
   }
 
   /** Sends the queued deltas (peers' stats deltas wait here for the next round) to every local VNic. */
   #flushLocals(): void {
     if (this.#localQueue.length === 0) return;
-    const frame = encodeControl(this.#vnet.id, { t: 'health', deltas: this.#localQueue });
+    const runs = chunkBy(this.#localQueue, jsonBytes, HEALTH_FRAME_BYTES);
     this.#localQueue = [];
-    for (const c of this.#vnet.locals.values()) this.#sendFrame(c, frame);
-    this.counters.healthSent += this.#vnet.locals.size;
-  }
-
-  #fullSlice(): HealthDelta {
-    return {
-      vnet: this.#vnet.id,
-      seq: this.#seq,
-      full: true,
-      upsert: this.#vnet.health.sliceOf(this.#vnet.id),
-      remove: [],
-    };
-  }
-
-  /** Sends a new local VNic every writer's slice. */
-  #sendDump(conn: Connection): void {
-    this.#flushLocals();
-    const health = this.#vnet.health;
-    const deltas = health.writers().map((vnet) => {
-      const seq = vnet === this.#vnet.id ? this.#seq : (health.seqOf(vnet) ?? 0);
-      return { vnet, seq, full: true, upsert: health.sliceOf(vnet), remove: [] };
-    });
-    this.#send(conn, { t: 'health', deltas });
-  }
-
-  #heartbeatRound(): void {
-    const now = performance.now();
-    const deadline = this.#vnet.options.heartbeatMs;
-    const hb = encodeControl(this.#vnet.id, { t: 'hb' });
-    this.counters.rounds++;
-    for (const c of [...this.#vnet.locals.values(), ...this.#vnet.peers.values()]) {
-      if (now - c.link.lastReceivedAt > deadline) {
-        c.link.close(
-          l8error('L8_ERR_TIMEOUT', `no frame from ${c.hello.alias} within the ${deadline} ms heartbeat deadline`),
-        );
-      } else if (now - c.link.lastSentAt >= deadline / 2) {
-        this.#sendFrame(c, hb);
-        this.counters.heartbeatsSent++;
-      }
+    for (const deltas of runs) {
+      const frame = encodeControl(this.#vnet.id, { t: 'health', deltas });
+      for (const c of this.#vnet.locals.values()) if (!holdForDump(c, frame)) this.#sendFrame(c, frame);
+      this.counters.healthSent += this.#vnet.locals.size;
     }
+  }
+
+  /** Sends a local VNic every writer's slice, in chunks that respect its queue. */
+  #sendDump(conn: Connection): void {
+    const v = this.#vnet;
+    const snapshot = (): SliceSnapshot[] =>
+      v.health.writers().map((vnet) => ({
+        vnet,
+        seq: vnet === v.id ? this.#seq : (v.health.seqOf(vnet) ?? 0),
+        records: v.health.sliceOf(vnet),
+      }));
+    void sendDump(conn, v.id, snapshot, (d) => ({ t: 'health', deltas: [d] }), v.options.maxQueuedBytes);
   }
 
   #statsRound(): void {
     const v = this.#vnet;
     const own = v.health.get(v.id);
     if (own === undefined) return;
-    const traffic = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
-    for (const c of [...v.locals.values(), ...v.peers.values()]) {
-      traffic.framesIn += c.link.stats.framesIn;
-      traffic.framesOut += c.link.stats.framesOut;
-      traffic.bytesIn += c.link.stats.bytesIn;
-      traffic.bytesOut += c.link.stats.bytesOut;
-    }
-    const changed: HealthRecord[] = [{ ...own, stats: this.#sampler.sample(traffic), updatedAt: Date.now() }];
+    const changed: HealthRecord[] = [{ ...own, stats: this.#sampler.sample(trafficOf(v)), updatedAt: Date.now() }];
     for (const id of this.#dirty) {
       const r = v.health.get(id);
       if (r !== undefined) changed.push(r);
@@ -277,13 +316,24 @@ export class ControlPlane {
     role: 'vnic' | 'vnet',
     services: HealthRecord['services'],
     startedAt: number,
+    subject: string | undefined,
   ): HealthRecord {
-    return { id, vnet: this.#vnet.id, alias, role, services, status: 'up', startedAt, updatedAt: Date.now() };
+    const r: HealthRecord = {
+      id,
+      vnet: this.#vnet.id,
+      alias,
+      role,
+      services,
+      status: 'up',
+      startedAt,
+      updatedAt: Date.now(),
+    };
+    return subject === undefined ? r : { ...r, subject };
   }
 
   #toLocals(body: ControlBody): void {
     const frame = encodeControl(this.#vnet.id, body);
-    for (const c of this.#vnet.locals.values()) this.#sendFrame(c, frame);
+    for (const c of this.#vnet.locals.values()) if (!holdForDump(c, frame)) this.#sendFrame(c, frame);
   }
 
   #send(conn: Connection, body: ControlBody): void {

@@ -1,5 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
 import { isNodeId } from '@layer8/protocol';
+import { PeerHints, type StartDialer } from './peer-hints.ts';
 
 /** Options of UDP broadcast discovery (off unless given). */
 export interface DiscoveryOptions {
@@ -11,7 +13,19 @@ export interface DiscoveryOptions {
   readonly intervalMs?: number;
   /** Overlay name: VNets ignore beacons of other overlays. Default `layer8`. */
   readonly overlay?: string;
+  /** Most discovered addresses held (and dialled) at once. Default 64. */
+  readonly maxAddresses?: number;
+  /**
+   * A discovered address not re-announced for this long is forgotten (its dialer stops; a link it made
+   * stays), and one that failed stays ignored this long, ms. Default 3 × `intervalMs`.
+   */
+  readonly ttlMs?: number;
+  /** Failed dials in a row after which a discovered address is forgotten. Default 5. */
+  readonly maxDialFailures?: number;
 }
+
+/** Defaults of the discovery bounds. */
+export const DISCOVERY_DEFAULTS = { intervalMs: 5000, maxAddresses: 64, ttlBeacons: 3, maxDialFailures: 5 } as const;
 
 /** A beacon: who a VNet is and where it listens. */
 interface Beacon {
@@ -24,28 +38,29 @@ interface Beacon {
 
 /**
  * UDP broadcast discovery (DESIGN.md §4): every VNet beacons its id and TCP address; a VNet that hears
- * an unknown one dials it as a static peer would be (the link itself authenticates, so a forged beacon
- * costs one failed dial). Each address is adopted once; its dialer then keeps it dialled.
- *
- * Invariant: `#known` holds the `host:port` of every address handed to `onPeer`.
+ * one hands the address to a bounded table of hints ({@link PeerHints}) that dials it. A beacon is never
+ * trusted: it only causes a dial, and the link's membership proof decides whether a peer is adopted; the
+ * id it claims is used for nothing but ignoring our own beacons.
  */
 export class Discovery {
   readonly #o: DiscoveryOptions;
   readonly #self: Beacon;
-  readonly #onPeer: (host: string, port: number) => void;
-  readonly #known = new Set<string>();
+  readonly #selfKey: string;
+  readonly #hints: PeerHints;
   #socket: Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    options: DiscoveryOptions,
-    self: { vnet: string; host: string; port: number },
-    onPeer: (host: string, port: number) => void,
-  ) {
+  constructor(options: DiscoveryOptions, self: { vnet: string; host: string; port: number }, start: StartDialer) {
     this.#o = options;
     this.#self = { l8: 1, overlay: options.overlay ?? 'layer8', ...self };
-    this.#onPeer = onPeer;
-    this.#known.add(`${self.host}:${self.port}`);
+    this.#selfKey = `${self.host}:${self.port}`;
+    const intervalMs = options.intervalMs ?? DISCOVERY_DEFAULTS.intervalMs;
+    const hints = {
+      max: options.maxAddresses ?? DISCOVERY_DEFAULTS.maxAddresses,
+      ttlMs: options.ttlMs ?? DISCOVERY_DEFAULTS.ttlBeacons * intervalMs,
+      maxFailures: options.maxDialFailures ?? DISCOVERY_DEFAULTS.maxDialFailures,
+    };
+    this.#hints = new PeerHints(hints, start);
   }
 
   /** Binds the UDP port, beacons now and then every interval. */
@@ -57,14 +72,15 @@ export class Discovery {
     await new Promise<void>((resolve) => socket.bind(this.#o.port, resolve));
     socket.setBroadcast(true);
     this.#beacon();
-    this.#timer = setInterval(() => this.#beacon(), this.#o.intervalMs ?? 5000).unref();
+    this.#timer = setInterval(() => this.#beacon(), this.#o.intervalMs ?? DISCOVERY_DEFAULTS.intervalMs).unref();
   }
 
-  /** Stops beaconing and closes the socket (idempotent). */
+  /** Stops beaconing, closes the socket and stops every discovered dialer (idempotent). */
   close(): void {
     clearInterval(this.#timer);
     this.#socket?.close();
     this.#socket = undefined;
+    this.#hints.close();
   }
 
   #beacon(): void {
@@ -74,10 +90,7 @@ export class Discovery {
   #heard(msg: Buffer): void {
     const b = parseBeacon(msg);
     if (b === undefined || b.overlay !== this.#self.overlay || b.vnet === this.#self.vnet) return;
-    const key = `${b.host}:${b.port}`;
-    if (this.#known.has(key)) return;
-    this.#known.add(key);
-    this.#onPeer(b.host, b.port);
+    if (`${b.host}:${b.port}` !== this.#selfKey) this.#hints.heard(b.host, b.port);
   }
 }
 
@@ -90,7 +103,10 @@ function parseBeacon(msg: Buffer): Beacon | undefined {
       typeof b.overlay === 'string' &&
       isNodeId(b.vnet) &&
       typeof b.host === 'string' &&
-      Number.isInteger(b.port);
+      isIP(b.host) !== 0 &&
+      Number.isInteger(b.port) &&
+      (b.port as number) > 0 &&
+      (b.port as number) < 65536;
     return ok ? (b as Beacon) : undefined;
   } catch {
     return undefined;

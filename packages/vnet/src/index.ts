@@ -1,11 +1,13 @@
 /** @layer8/vnet: the switch (DESIGN.md §1, §3-§5; docs/overlay.md). */
+export { type AdmissionLimits, DEFAULT_ADMISSION_LIMITS } from './admission.ts';
 export type { DropCounters } from './connection.ts';
-export type { ControlCounters } from './control-plane.ts';
 export type { DiscoveryOptions } from './discovery.ts';
+export type { ControlCounters } from './link-rounds.ts';
 export { REDIAL } from './peer-dialer.ts';
 export { VNet } from './vnet.ts';
 export {
   DEFAULT_VNET_PORT,
+  defaultSocketDir,
   defaultSocketPath,
   type VNetAddresses,
   type VNetLogger,

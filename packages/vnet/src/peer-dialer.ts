@@ -16,30 +16,64 @@ export interface DialerHost {
 /** Back-off of peer redials: first delay, cap, and jitter fraction. */
 export const REDIAL = { firstMs: 100, maxMs: 5000, jitter: 0.3 } as const;
 
+/** Why a dialer of a discovered address retired. */
+export type RetireReason = 'failed' | 'expired' | 'evicted' | 'closed';
+
+/** Limits of a dialer for a discovered address; a static seed has none and redials forever. */
+export interface DialLimits {
+  /** Consecutive failed dials after which the dialer retires itself with reason `failed`. */
+  readonly maxFailures: number;
+  /** Called once, after the dialer stopped for good. */
+  readonly onRetired: (reason: RetireReason) => void;
+}
+
 /**
- * Keeps one static peer address connected: dials, and redials with exponential back-off and jitter
- * whenever no live link to the VNet last seen at that address exists (DESIGN.md §4 "peering").
+ * Keeps one peer address connected: dials, and redials with exponential back-off and jitter whenever no
+ * live link to the VNet last seen at that address exists (DESIGN.md §4 "peering"). With
+ * {@link DialLimits} (a discovered address) it gives up after `maxFailures` failed dials in a row.
  *
  * Invariants: at most one timer or dial is outstanding (`#busy`); `#knownId` is the VNet id the last
- * successful dial returned.
+ * successful dial proved (set even when the link lost the duplicate tie-break: the VNet is linked through
+ * the other one); `#failures` counts failed dials since the last success; once `#stopped`, nothing is
+ * scheduled again.
  */
 export class PeerDialer {
   readonly address: LinkAddress;
   readonly #host: DialerHost;
+  readonly #limits: DialLimits | undefined;
   #knownId: string | undefined;
   #delay: number = REDIAL.firstMs;
+  #failures = 0;
   #busy = false;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(address: LinkAddress, host: DialerHost) {
+  constructor(address: LinkAddress, host: DialerHost, limits?: DialLimits) {
     this.address = address;
     this.#host = host;
+    this.#limits = limits;
+  }
+
+  /** Whether a dial to this address ever passed the membership proof. */
+  get proven(): boolean {
+    return this.#knownId !== undefined;
+  }
+
+  /** Whether the VNet behind this address is linked now (in either direction). */
+  get linked(): boolean {
+    return this.#knownId !== undefined && this.#host.hasPeer(this.#knownId);
   }
 
   /** Dials now. */
   start(): void {
     this.#schedule(0);
+  }
+
+  /** Stops for good and reports `reason` to the limits' `onRetired` (once; a no-op after {@link stop}). */
+  retire(reason: RetireReason): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.#limits?.onRetired(reason);
   }
 
   /** Called when any peer link goes down: redials if the one behind this address is gone. */
@@ -78,7 +112,9 @@ export class PeerDialer {
       failed = true;
     }
     this.#busy = false;
-    if (failed) this.#schedule(this.#delay);
+    this.#failures = failed ? this.#failures + 1 : 0;
+    if (this.#limits !== undefined && this.#failures >= this.#limits.maxFailures) this.retire('failed');
+    else if (failed) this.#schedule(this.#delay);
     else this.poke();
   }
 }

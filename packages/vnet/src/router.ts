@@ -50,7 +50,8 @@ export class Router {
       frame[Offset.VERSION] !== PROTOCOL_VERSION ||
       kind < 1 ||
       kind > MAX_KIND ||
-      (frame[Offset.MODE] as number) > Mode.LEADER
+      (frame[Offset.MODE] as number) > Mode.LEADER ||
+      Offset.SERVICE + (frame[Offset.SERVICE_LEN] as number) > frame.length
     ) {
       this.#ctx.drops.malformed++;
       return;
@@ -135,6 +136,12 @@ export class Router {
   }
 
   #deliver(to: Connection, frame: Buffer, from: Connection | undefined): void {
+    if (frame.length > to.maxFrame) {
+      this.#ctx.drops.overMaxFrame++;
+      if (from !== undefined)
+        this.#refuse(from, frame, 'L8_ERR_FRAME_TOO_LARGE', `the receiver accepts frames up to ${to.maxFrame} bytes`);
+      return;
+    }
     if (to.link.tryForward(frame)) {
       to.forwarded++;
       // a local sender waits for a slow receiver; a peer VNet is never paused (it carries everyone's traffic)

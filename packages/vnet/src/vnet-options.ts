@@ -2,14 +2,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeId } from '@layer8/protocol';
 import type { LinkAddress, SecurityProvider } from '@layer8/security';
+import type { AdmissionLimits } from './admission.ts';
 import type { DiscoveryOptions } from './discovery.ts';
 
 /** Default TCP port of a VNet. */
 export const DEFAULT_VNET_PORT = 26000;
 
-/** Default unix socket path of the VNet on the default port (`/tmp/layer8/vnet.sock`). */
-export function defaultSocketPath(port = DEFAULT_VNET_PORT): string {
-  const dir = join(tmpdir(), 'layer8');
+/**
+ * Default directory of the VNet's unix socket: one the VNet's user owns, never a shared one another local
+ * user could create first. `$XDG_RUNTIME_DIR/layer8` when set, `/run/layer8` for root, otherwise
+ * `${tmpdir()}/layer8-<uid>` (`${tmpdir()}/layer8` where there are no uids). The VNet creates it 0700 and
+ * refuses it when it is a symlink, owned by another user or writable by group or others.
+ * `@layer8/vnic` applies the same rule (`defaultVNetSocket`); a test keeps the two equal.
+ */
+export function defaultSocketDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string {
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'layer8');
+  if (uid === 0) return '/run/layer8';
+  return join(tmpdir(), uid === undefined ? 'layer8' : `layer8-${uid}`);
+}
+
+/**
+ * Default unix socket path of the VNet: `vnet.sock` on the default port, `vnet-<port>.sock` otherwise, in
+ * {@link defaultSocketDir} (e.g. `/run/layer8/vnet.sock` for root).
+ */
+export function defaultSocketPath(
+  port = DEFAULT_VNET_PORT,
+  env: NodeJS.ProcessEnv = process.env,
+  uid = process.getuid?.(),
+): string {
+  const dir = defaultSocketDir(env, uid);
   return port === DEFAULT_VNET_PORT ? join(dir, 'vnet.sock') : join(dir, `vnet-${port}.sock`);
 }
 
@@ -41,6 +62,14 @@ export interface VNetOptions {
   readonly maxQueuedBytes?: number;
   /** Deadline of link setup, ms. Default 5000. */
   readonly handshakeMs?: number;
+  /** How often open links are re-checked against the provider (revocation list, expiry), ms. Default 1000. */
+  readonly recheckMs?: number;
+  /** Per-identity bounds (links per certificate, services per node). Defaults in `DEFAULT_ADMISSION_LIMITS`. */
+  readonly limits?: Partial<AdmissionLimits>;
+  /** Connections allowed to be in their handshake at once, in total. Default 256. */
+  readonly maxPendingHandshakes?: number;
+  /** Connections allowed to be in their handshake at once from one remote address. Default 16. */
+  readonly maxPendingPerAddress?: number;
   /** Structured log sink (pino-compatible `warn`/`info`). Default: silent. */
   readonly logger?: VNetLogger;
 }

@@ -1,9 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chmod, unlink } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { createServer, type Server, type Socket } from 'node:net';
 import { HealthTable } from '@layer8/health';
-import { DEFAULT_MAX_FRAME, type L8Error, newNodeId, PROTOCOL_VERSION, toL8Error } from '@layer8/protocol';
+import {
+  DEFAULT_MAX_FRAME,
+  type L8Error,
+  l8error,
+  MIN_MAX_FRAME,
+  newNodeId,
+  PROTOCOL_VERSION,
+  toL8Error,
+} from '@layer8/protocol';
 import {
   acceptLink,
   DEFAULT_HANDSHAKE_MS,
@@ -13,14 +18,17 @@ import {
   type LinkTransport,
   type NodeHello,
   type OpenedLink,
+  type PeerIdentity,
 } from '@layer8/security';
+import { Admission } from './admission.ts';
 import { Connection, type DropCounters } from './connection.ts';
 import { ControlPlane } from './control-plane.ts';
 import { Discovery, type DiscoveryOptions } from './discovery.ts';
 import { NodeIndex } from './node-index.ts';
-import { PeerDialer } from './peer-dialer.ts';
+import { type DialLimits, PeerDialer, type RetireReason } from './peer-dialer.ts';
 import { Router } from './router.ts';
 import { ServiceRoutes } from './service-routes.ts';
+import { prepareSocketPath, removeSocketFile, type SocketFile, socketFileOf, withSocketUmask } from './unix-socket.ts';
 import {
   DEFAULT_VNET_PORT,
   defaultSocketPath,
@@ -51,6 +59,11 @@ export class VNet {
     ttl: 0,
     tooLarge: 0,
     backpressure: 0,
+    identity: 0,
+    limit: 0,
+    forbidden: 0,
+    handshakes: 0,
+    overMaxFrame: 0,
   };
   readonly locals = new Map<string, Connection>();
   readonly peers = new Map<string, Connection>();
@@ -59,21 +72,30 @@ export class VNet {
   /** Remote nodes by id bytes → the peer VNet that routes them. */
   readonly routes = new NodeIndex<Connection>();
   readonly services = new ServiceRoutes();
-  readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers' | 'discovery'>> & {
+  readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers' | 'discovery' | 'limits'>> & {
     peers: readonly LinkAddress[];
   };
   readonly log: VNetLogger;
   readonly control: ControlPlane;
+  /** Who may join as what; per-identity bounds. */
+  readonly admission: Admission;
   readonly #router: Router;
   readonly #servers: Server[] = [];
   readonly #dialers: PeerDialer[] = [];
-  readonly #pending = new Set<Socket>();
+  /** Sockets in their handshake → remote address (`unix` for the local socket). */
+  readonly #pending = new Map<Socket, string>();
   #addresses: VNetAddresses | undefined;
   #discovery: Discovery | undefined;
+  /** The unix socket this VNet created (removed on close only if still that inode). */
+  #socketFile: SocketFile | undefined;
   readonly #discoveryOptions: DiscoveryOptions | undefined;
   #closed = false;
 
+  /** @throws L8_ERR_INVALID_ARGUMENT when `maxFrame` is below {@link MIN_MAX_FRAME} (control messages must fit). */
   constructor(options: VNetOptions) {
+    if (options.maxFrame !== undefined && options.maxFrame < MIN_MAX_FRAME) {
+      throw l8error('L8_ERR_INVALID_ARGUMENT', `maxFrame ${options.maxFrame} is below the minimum of ${MIN_MAX_FRAME}`);
+    }
     this.id = options.id ?? newNodeId();
     this.options = {
       provider: options.provider,
@@ -87,11 +109,15 @@ export class VNet {
       maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
       handshakeMs: options.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
       logger: options.logger ?? SILENT,
+      recheckMs: options.recheckMs ?? 1000,
+      maxPendingHandshakes: options.maxPendingHandshakes ?? 256,
+      maxPendingPerAddress: options.maxPendingPerAddress ?? 16,
     };
     this.log = this.options.logger;
     this.#discoveryOptions = options.discovery;
     this.alias = options.alias ?? `vnet@${this.options.host}:${this.options.port}`;
     this.control = new ControlPlane(this);
+    this.admission = new Admission(this, options.limits);
     this.#router = new Router({
       id: this.id,
       locals: this.localIndex,
@@ -124,22 +150,48 @@ export class VNet {
     return this.#addresses;
   }
 
-  /** Dials `address` and keeps it dialled (redial with back-off). */
-  addPeer(address: LinkAddress): void {
-    const dialer = new PeerDialer(address, {
-      dial: (a) => dialLink(this.options.provider, a, this.hello(), this.options.handshakeMs),
-      adopt: (opened) => this.attach(opened, true)?.id,
-      hasPeer: (id) => this.peers.has(id),
-      onDialError: (a, e) => this.log.warn({ peer: a, code: e.code, err: e.message }, 'peer dial failed'),
-    });
+  /**
+   * Dials `address` and keeps it dialled (redial with back-off): forever for a static peer, or within
+   * `limits` for a discovered one (which then leaves this VNet's dialers when it retires).
+   */
+  addPeer(address: LinkAddress, limits?: DialLimits): PeerDialer {
+    const retired = limits && {
+      maxFailures: limits.maxFailures,
+      onRetired: (reason: RetireReason) => {
+        const i = this.#dialers.indexOf(dialer);
+        if (i >= 0) this.#dialers.splice(i, 1);
+        limits.onRetired(reason);
+      },
+    };
+    const dialer = new PeerDialer(
+      address,
+      {
+        dial: (a) => dialLink(this.options.provider, a, this.hello(), this.options.handshakeMs),
+        // the proven id even when this link lost the duplicate tie-break: the VNet is linked by the other
+        adopt: (opened) => {
+          this.attach(opened, true);
+          return opened.hello.nodeId;
+        },
+        hasPeer: (id) => this.peers.has(id),
+        onDialError: (a, e) => this.log.warn({ peer: a, code: e.code, err: e.message }, 'peer dial failed'),
+      },
+      retired,
+    );
     this.#dialers.push(dialer);
     dialer.start();
+    return dialer;
   }
 
   async #startDiscovery(options: DiscoveryOptions, tcp: { host: string; port: number }): Promise<void> {
-    this.#discovery = new Discovery(options, { vnet: this.id, ...tcp }, (host, port) => {
-      this.log.info({ host, port }, 'peer discovered');
-      this.addPeer({ host, port });
+    this.#discovery = new Discovery(options, { vnet: this.id, ...tcp }, (address, limits) => {
+      this.log.info(address, 'peer discovered');
+      return this.addPeer(address, {
+        maxFailures: limits.maxFailures,
+        onRetired: (reason) => {
+          this.log.info({ ...address, reason }, 'discovered peer forgotten');
+          limits.onRetired(reason);
+        },
+      });
     });
     await this.#discovery.start();
   }
@@ -156,6 +208,11 @@ export class VNet {
       maxFrame: this.options.maxFrame,
       heartbeatMs: this.options.heartbeatMs,
     };
+  }
+
+  /** Connections in their handshake now (bounded by `maxPendingHandshakes`). */
+  get pendingHandshakes(): number {
+    return this.#pending.size;
   }
 
   /** Frames forwarded to each peer VNet, by peer id (zero-waste proofs in tests). */
@@ -193,10 +250,10 @@ export class VNet {
     for (const d of this.#dialers) d.stop();
     this.#discovery?.close();
     this.control.stop();
-    for (const s of this.#pending) s.destroy();
+    for (const s of this.#pending.keys()) s.destroy();
     for (const c of [...this.locals.values(), ...this.peers.values()]) c.link.close();
     await Promise.all(this.#servers.map((s) => new Promise((r) => s.close(r))));
-    if (this.#addresses?.unix !== undefined) await unlink(this.#addresses.unix).catch(() => undefined);
+    await removeSocketFile(this.#socketFile);
   }
 
   #detached(conn: Connection, err: L8Error | undefined): void {
@@ -207,9 +264,13 @@ export class VNet {
   }
 
   async #accept(socket: Socket, transport: LinkTransport): Promise<void> {
-    this.#pending.add(socket);
+    const from = this.#admitHandshake(socket);
+    if (from === undefined) return;
+    this.#pending.set(socket, from);
     try {
-      const opened = await acceptLink(this.options.provider, socket, transport, this.hello(), this.options.handshakeMs);
+      const check = (hello: NodeHello, peer: PeerIdentity): void => this.admission.check(hello, peer);
+      const { provider, handshakeMs } = this.options;
+      const opened = await acceptLink(provider, socket, transport, this.hello(), handshakeMs, check);
       this.#pending.delete(socket);
       this.attach(opened, false);
     } catch (err) {
@@ -217,6 +278,22 @@ export class VNet {
       const e = toL8Error(err, 'L8_ERR_HANDSHAKE');
       this.log.warn({ code: e.code, err: e.message, transport }, 'link refused');
     }
+  }
+
+  /**
+   * Bounds connections in their handshake, in total and per remote address, so idle sockets cannot
+   * hold every descriptor and lock honest nodes out. A socket over a bound is closed at once and counted;
+   * otherwise returns the address it is counted under.
+   */
+  #admitHandshake(socket: Socket): string | undefined {
+    const from = socket.remoteAddress ?? 'unix';
+    let same = 0;
+    for (const a of this.#pending.values()) if (a === from) same++;
+    const perAddress = from === 'unix' ? this.options.maxPendingHandshakes : this.options.maxPendingPerAddress;
+    if (this.#pending.size < this.options.maxPendingHandshakes && same < perAddress) return from;
+    this.drops.handshakes++;
+    socket.destroy();
+    return undefined;
   }
 
   #listen(
@@ -234,22 +311,12 @@ export class VNet {
     });
   }
 
+  /** Binds the unix socket in a directory only we can write, born 0660 (see unix-socket.ts). */
   async #listenUnix(path: string): Promise<string> {
-    mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path) && !(await isLive(path))) await unlink(path);
-    await this.#listen('unix', { path });
-    await chmod(path, 0o660);
+    await prepareSocketPath(path);
+    // #listen binds synchronously inside its promise executor, so the umask covers exactly the bind
+    await withSocketUmask(() => this.#listen('unix', { path }));
+    this.#socketFile = socketFileOf(path);
     return path;
   }
-}
-
-function isLive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ path });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

@@ -42,7 +42,7 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
       vnicsPerVnet: 4,
       passphrase: PASS,
       heartbeatMs: HB,
-      maxFrame: 64 * 1024,
+      maxFrame: 256 * 1024,
     });
     vnics = topo.vnics.flat();
     await Promise.all(vnics.map((a) => a.call('subscribe', { service: 'echo', area: 0 })));
@@ -129,7 +129,7 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
         source: id,
         destination: victim.nodeId,
         service: 'echo',
-        payload: new Uint8Array(100_000),
+        payload: new Uint8Array(300_000),
       }),
     );
     await eventually(async () => (await vnet.call<Stats>('stats')).drops.tooLarge === 1, 'oversize counted');

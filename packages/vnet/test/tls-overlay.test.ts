@@ -12,8 +12,8 @@ describe('an overlay on the default TLS provider', () => {
   const closers: (() => Promise<void>)[] = [];
 
   before(async () => {
-    overlay = await tempOverlay(['host-a', 'host-b', 'svc']);
-    stranger = await tempOverlay(['host-c', 'svc'], 'Ed25519');
+    overlay = await tempOverlay(['svc'], { vnets: ['host-a', 'host-b'] });
+    stranger = await tempOverlay(['svc'], { vnets: ['host-c'], algorithm: 'Ed25519' });
   });
 
   after(async () => {

@@ -4,6 +4,7 @@ import {
   frameServiceKey,
   Kind,
   type L8Error,
+  l8error,
   Offset,
   serviceKey,
   toL8Error,
@@ -19,6 +20,35 @@ export interface ReplyContext {
 /** A service handler: returns the reply payload (or throws an error that becomes the caller's). */
 export type Handler = (message: Incoming, ctx: ReplyContext) => Payload | Promise<Payload>;
 
+/** Frames and messages a VNic dropped, by reason; tests and metrics read them. */
+export interface VNicDrops {
+  /** Data frames whose header lengths run past their end (docs/protocol.md §3.2), dropped unread. */
+  malformed: number;
+  /** REPLY, FAIL or PROGRESS frames from a node other than the one the request went to (and not a VNet). */
+  forgedReplies: number;
+  /** Requests answered `L8_ERR_BACKPRESSURE`: every handler slot busy and the queue full. */
+  backpressure: number;
+  /** Queued requests answered `L8_ERR_TIMEOUT`: their deadline passed before a handler slot was free. */
+  expired: number;
+  /** One-way messages (NOTIFY, EVENT) dropped: the queue was full or their deadline passed in it. */
+  notifies: number;
+}
+
+/** A fresh set of zero counters. */
+export function newDrops(): VNicDrops {
+  return { malformed: 0, forgedReplies: 0, backpressure: 0, expired: 0, notifies: 0 };
+}
+
+/** How many handlers may run and wait (the VNic options of the same names). */
+export interface DispatchLimits {
+  /** Handlers whose promise has not settled, at most. */
+  readonly maxHandlersInFlight: number;
+  /** Messages waiting for a handler slot, at most. */
+  readonly maxQueuedRequests: number;
+  /** Bytes of the messages waiting, at most. */
+  readonly maxQueuedBytes: number;
+}
+
 /** What dispatch needs from the VNic. */
 export interface DispatchHost {
   /** This node's id, 16 bytes. */
@@ -27,6 +57,20 @@ export interface DispatchHost {
   vnetIdBytes(): Uint8Array;
   send(frame: Buffer): void;
   control(body: ControlBody): void;
+  readonly limits: DispatchLimits;
+  /** Counted into by the dispatcher (malformed, backpressure, expired, notifies). */
+  readonly drops: VNicDrops;
+}
+
+/**
+ * Whether a data frame's header lengths fit: the service name, trace length, traceparent and AAA length
+ * field (docs/protocol.md §3.2, §4) lie inside the frame. The lengths after them are checked when the
+ * payload is read (`payloadOffset`). Expects at least the fixed header (the frame decoder ensures it).
+ */
+export function headerFits(frame: Buffer): boolean {
+  const trace = Offset.SERVICE + (frame[Offset.SERVICE_LEN] as number);
+  // one compare: past the end frame[trace] is undefined, the sum NaN, and NaN <= n is false
+  return trace + 3 + (frame[trace] as number) <= frame.length;
 }
 
 /** A registered handler; `close()` unsubscribes. */
@@ -59,18 +103,55 @@ function match(entries: readonly Entry[] | undefined, frame: Buffer): Entry | un
   return undefined;
 }
 
+/** How often queued messages are checked for passed deadlines while the queue is not empty, ms. */
+const QUEUE_SWEEP_MS = 50;
+
+/** A message waiting for a handler slot: its own copy of the frame and its absolute deadline. */
+interface Queued {
+  readonly frame: Buffer;
+  /** `performance.now()` after which it is not started; Infinity when the frame has none. */
+  readonly deadline: number;
+}
+
 /**
- * The receiving side of a VNic: (service, area) → handler, and the replies to requests.
- * Invariant: `#handlers` holds exactly the subscriptions the VNet was last told about.
+ * The receiving side of a VNic: (service, area) → handler, and the replies to requests. Handlers in
+ * flight (promises not settled) are bounded; messages beyond wait in a FIFO queue bounded in count and
+ * bytes, a request whose deadline (docs/protocol.md §3.1 DEADLINE) passes there is answered
+ * `L8_ERR_TIMEOUT` without running, and a request beyond the queue is answered `L8_ERR_BACKPRESSURE` at
+ * once. One-way messages take the same path and are dropped (counted) where a request would be answered.
+ *
+ * Invariants: `#handlers` holds exactly the subscriptions the VNet was last told about; `#running` counts
+ * handler promises not settled and is at most `maxHandlersInFlight`; `#queue[#head..]` is the FIFO, not
+ * empty only while `#running` is at the bound, `#queuedBytes` the sum of its frame lengths; the sweep
+ * timer is set exactly while it is not empty.
  */
 export class Dispatcher {
   readonly #host: DispatchHost;
+  readonly #limits: DispatchLimits;
+  readonly #drops: VNicDrops;
   readonly #handlers = new Map<string, Entry>();
   /** Area → entries, for matching a frame's service bytes without building a string. */
   #byArea = new Map<number, Entry[]>();
+  #running = 0;
+  #queue: Queued[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #sweep: NodeJS.Timeout | undefined;
 
   constructor(host: DispatchHost) {
     this.#host = host;
+    this.#limits = host.limits;
+    this.#drops = host.drops;
+  }
+
+  /** Handlers running (their promise not settled). */
+  get inFlight(): number {
+    return this.#running;
+  }
+
+  /** Messages waiting for a handler slot. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
   }
 
   /** The (service, area) pairs subscribed. */
@@ -102,18 +183,42 @@ export class Dispatcher {
     };
   }
 
-  /** Runs the handler of an incoming REQUEST or NOTIFY frame; answers a request with a reply or fail. */
+  /**
+   * Runs the handler of an incoming REQUEST, NOTIFY or EVENT frame, or queues it while every handler
+   * slot is busy; answers a request with a reply or fail. A frame whose header lengths run past its end
+   * is dropped and counted: nothing is read from it, nothing is answered.
+   */
   deliver(frame: Buffer): void {
-    const h = match(this.#byArea.get(frame.readUInt16BE(Offset.AREA)), frame);
-    const isRequest = frame[Offset.KIND] === Kind.REQUEST;
-    if (h === undefined) {
-      if (isRequest)
-        this.#fail(
-          frame,
-          toL8Error(new Error(`no handler for ${frameServiceKey(frame) ?? '?'} here`), 'L8_ERR_NO_SERVICE'),
-        );
+    if (!headerFits(frame)) {
+      this.#drops.malformed++;
       return;
     }
+    const h = this.#match(frame);
+    if (h === undefined) return this.#noHandler(frame);
+    if (this.#running < this.#limits.maxHandlersInFlight && this.#head === this.#queue.length) this.#run(h, frame);
+    else this.#enqueue(frame);
+  }
+
+  /** Drops every queued message unanswered (the VNic is gone for good). */
+  clear(): void {
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.#stopSweep();
+  }
+
+  #match(frame: Buffer): Entry | undefined {
+    return match(this.#byArea.get(frame.readUInt16BE(Offset.AREA)), frame);
+  }
+
+  #noHandler(frame: Buffer): void {
+    if (frame[Offset.KIND] !== Kind.REQUEST) return;
+    const message = `no handler for ${frameServiceKey(frame) ?? '?'} here`;
+    this.#fail(frame, toL8Error(new Error(message), 'L8_ERR_NO_SERVICE'));
+  }
+
+  #run(h: Entry, frame: Buffer): void {
+    const isRequest = frame[Offset.KIND] === Kind.REQUEST;
     const ctx = isRequest ? this.#progressOf(frame) : NO_PROGRESS;
     let result: Payload | Promise<Payload>;
     try {
@@ -121,16 +226,89 @@ export class Dispatcher {
     } catch (err) {
       return isRequest ? this.#fail(frame, toL8Error(err)) : undefined;
     }
-    if (!isRequest) {
-      if (result instanceof Promise) result.catch(() => undefined);
-      return;
+    if (!(result instanceof Promise)) return isRequest ? this.#reply(frame, result) : undefined;
+    this.#running++;
+    result.then(
+      (r) => {
+        if (isRequest) this.#reply(frame, r);
+        this.#settled();
+      },
+      (e: unknown) => {
+        if (isRequest) this.#fail(frame, toL8Error(e));
+        this.#settled();
+      },
+    );
+  }
+
+  /** A handler promise settled: its slot goes to the oldest queued message still within its deadline. */
+  #settled(): void {
+    this.#running--;
+    while (this.#running < this.#limits.maxHandlersInFlight && this.#head < this.#queue.length) {
+      const q = this.#dequeue();
+      if (q.deadline <= performance.now()) {
+        this.#expired(q.frame);
+        continue;
+      }
+      const h = this.#match(q.frame);
+      if (h === undefined) this.#noHandler(q.frame);
+      else this.#run(h, q.frame);
     }
-    if (result instanceof Promise)
-      result.then(
-        (r) => this.#reply(frame, r),
-        (e: unknown) => this.#fail(frame, toL8Error(e)),
-      );
-    else this.#reply(frame, result);
+  }
+
+  #enqueue(frame: Buffer): void {
+    const { maxQueuedRequests, maxQueuedBytes } = this.#limits;
+    if (this.queued >= maxQueuedRequests || this.#queuedBytes + frame.length > maxQueuedBytes) {
+      if (frame[Offset.KIND] !== Kind.REQUEST) return void this.#drops.notifies++;
+      this.#drops.backpressure++;
+      const busy = `${this.#running} handlers in flight and ${this.queued} messages queued`;
+      return this.#fail(frame, l8error('L8_ERR_BACKPRESSURE', `service busy: ${busy}`));
+    }
+    const ms = frame.readUInt32BE(Offset.DEADLINE);
+    // a copy: the frame may be a view of a much larger read chunk that the queue would keep alive
+    const own = Buffer.from(frame);
+    this.#queue.push({ frame: own, deadline: ms === 0 ? Number.POSITIVE_INFINITY : performance.now() + ms });
+    this.#queuedBytes += own.length;
+    this.#sweep ??= setInterval(() => this.#expire(), QUEUE_SWEEP_MS).unref();
+  }
+
+  #dequeue(): Queued {
+    const q = this.#queue[this.#head++] as Queued;
+    this.#queuedBytes -= q.frame.length;
+    if (this.#head === this.#queue.length) this.clear();
+    else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return q;
+  }
+
+  /** Answers (or drops) every queued message whose deadline passed, keeping the rest in order. */
+  #expire(): void {
+    const now = performance.now();
+    const waiting = this.#queue.slice(this.#head);
+    this.clear();
+    for (const q of waiting) {
+      if (q.deadline <= now) this.#expired(q.frame);
+      else this.#requeue(q);
+    }
+  }
+
+  #requeue(q: Queued): void {
+    this.#queue.push(q);
+    this.#queuedBytes += q.frame.length;
+    this.#sweep ??= setInterval(() => this.#expire(), QUEUE_SWEEP_MS).unref();
+  }
+
+  #expired(frame: Buffer): void {
+    if (frame[Offset.KIND] !== Kind.REQUEST) return void this.#drops.notifies++;
+    this.#drops.expired++;
+    const ms = frame.readUInt32BE(Offset.DEADLINE);
+    this.#fail(frame, l8error('L8_ERR_TIMEOUT', `the ${ms} ms deadline passed while waiting for a handler`));
+  }
+
+  #stopSweep(): void {
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
   #reindex(): void {

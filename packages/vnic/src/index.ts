@@ -1,7 +1,7 @@
 /** @layer8/vnic: the client library (DESIGN.md §1, §4; docs/overlay.md). */
 
 export { discoverVNet, parseAddress, VNET_PORT, VNET_SOCKET } from './discovery.ts';
-export type { Handler, ReplyContext, Subscription } from './dispatch.ts';
+export type { DispatchLimits, Handler, ReplyContext, Subscription, VNicDrops } from './dispatch.ts';
 export { InstancePicker } from './instance-picker.ts';
 export { encodePayload, Incoming, type Payload } from './payload.ts';
 export { PendingTable, SWEEP_MS } from './pending.ts';

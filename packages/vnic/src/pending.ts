@@ -1,4 +1,5 @@
-import { type L8Error, l8error, type NodeId } from '@layer8/protocol';
+import { randomFillSync } from 'node:crypto';
+import { type L8Error, l8error, type NodeId, nodeIdToBytes, Offset } from '@layer8/protocol';
 import type { Incoming } from './payload.ts';
 
 /** One request waiting for its reply. */
@@ -7,6 +8,8 @@ interface Waiter {
   readonly reject: (error: L8Error) => void;
   /** The node the request went to. */
   readonly node: NodeId;
+  /** Its 16 id bytes: only an answer whose source (header offset 16) is these bytes completes it. */
+  readonly nodeBytes: Uint8Array;
   /** `performance.now()` after which it times out. */
   readonly deadline: number;
   readonly onProgress: ((progress: Incoming) => void) | undefined;
@@ -16,21 +19,46 @@ interface Waiter {
 /** How often the deadline sweep runs while requests are pending, ms. */
 export const SWEEP_MS = 20;
 
+/** Random sequences drawn per refill of the pool. */
+const POOL_SIZE = 256;
+
+/** Options of {@link PendingTable}. */
+export interface PendingTableOptions {
+  /** The 16 bytes of a node id (the VNic passes its cache). Default `nodeIdToBytes`. */
+  readonly idBytes?: (node: NodeId) => Uint8Array;
+  /** Fills the pool sequences are drawn from. Default `crypto.randomFillSync`; tests pass their own. */
+  readonly fill?: (pool: Uint32Array) => void;
+}
+
+/** Whether `frame`'s source (header offset 16) is the node `id` (16 bytes): an allocation-free compare. */
+export function isSourceOf(id: Uint8Array, frame: Buffer): boolean {
+  for (let i = 0; i < 16; i++) if (id[i] !== frame[Offset.SOURCE + i]) return false;
+  return true;
+}
+
 /**
  * The requester's pending table (DESIGN.md §3): keyed by sequence, deadlines swept by one coarse timer
- * that runs only while something is pending (no timer per request).
+ * that runs only while something is pending (no timer per request). Sequences are random, so another
+ * member cannot guess which one is pending; each waiter keeps the node its answer must come from
+ * ({@link targetOf}).
  *
- * Invariants: `#seq` is the last sequence handed out (1..2^32-1, wrapping past 0); the sweep timer
- * is set exactly while `#waiting` is not empty.
+ * Invariants: every key of `#waiting` is in 1..2^32-1 and unique; `#pool[#drawn..]` holds random values
+ * not yet used (refilled when `#drawn` reaches its end); the sweep timer is set exactly while `#waiting`
+ * is not empty.
  */
 export class PendingTable {
   readonly #waiting = new Map<number, Waiter>();
   readonly #max: number;
-  #seq = 0;
+  readonly #idBytes: (node: NodeId) => Uint8Array;
+  readonly #fill: (pool: Uint32Array) => void;
+  readonly #pool = new Uint32Array(POOL_SIZE);
+  #drawn = POOL_SIZE;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(max: number) {
+  constructor(max: number, options: PendingTableOptions = {}) {
     this.#max = max;
+    this.#idBytes = options.idBytes ?? nodeIdToBytes;
+    this.#fill = options.fill ?? randomFillSync;
   }
 
   /** Number of requests in flight. */
@@ -39,8 +67,8 @@ export class PendingTable {
   }
 
   /**
-   * Reserves a sequence for a request to `node` with a deadline `timeoutMs` from now.
-   * @throws L8_ERR_BACKPRESSURE when the table is full.
+   * Reserves a random sequence for a request to `node` with a deadline `timeoutMs` from now.
+   * @throws L8_ERR_BACKPRESSURE when the table is full; L8_ERR_INVALID_ARGUMENT when `node` is not a node id.
    */
   add(
     node: NodeId,
@@ -50,14 +78,24 @@ export class PendingTable {
   ): { seq: number; promise: Promise<Incoming> } {
     if (this.#waiting.size >= this.#max)
       throw l8error('L8_ERR_BACKPRESSURE', `${this.#max} requests already in flight`);
+    const nodeBytes = this.#idBytes(node);
     const seq = this.#next();
     const promise = new Promise<Incoming>((resolve, reject) => {
       const cleanup = signal === undefined ? undefined : this.#watch(seq, signal);
-      this.#waiting.set(seq, { resolve, reject, node, deadline: performance.now() + timeoutMs, onProgress, cleanup });
+      const deadline = performance.now() + timeoutMs;
+      this.#waiting.set(seq, { resolve, reject, node, nodeBytes, deadline, onProgress, cleanup });
     });
     // ref'd: a request in flight is work in progress; the timer stops when the table empties
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS);
     return { seq, promise };
+  }
+
+  /**
+   * The 16 id bytes of the node request `seq` went to; undefined when `seq` is not pending. An answer
+   * completes the request only when its source is this node (or a VNet: the caller decides).
+   */
+  targetOf(seq: number): Uint8Array | undefined {
+    return this.#waiting.get(seq)?.nodeBytes;
   }
 
   /** Completes request `seq` with a reply. Unknown sequences are ignored. */
@@ -111,10 +149,17 @@ export class PendingTable {
     return () => signal.removeEventListener('abort', onAbort);
   }
 
+  /** A random sequence that is neither 0 nor pending; draws from a pool refilled 256 at a time. */
   #next(): number {
-    do this.#seq = (this.#seq + 1) >>> 0;
-    while (this.#seq === 0 || this.#waiting.has(this.#seq));
-    return this.#seq;
+    let seq: number;
+    do {
+      if (this.#drawn === POOL_SIZE) {
+        this.#fill(this.#pool);
+        this.#drawn = 0;
+      }
+      seq = this.#pool[this.#drawn++] as number;
+    } while (seq === 0 || this.#waiting.has(seq));
+    return seq;
   }
 
   #sweep(): void {

@@ -1,4 +1,4 @@
-import type { NodeId } from '@layer8/protocol';
+import type { L8Error, NodeId } from '@layer8/protocol';
 import type { LinkAddress, SecurityProvider } from '@layer8/security';
 
 /** Options of a {@link VNic}. */
@@ -23,7 +23,7 @@ export interface VNicOptions {
   readonly timeoutMs?: number;
   /** Requests in flight before `request` refuses with `L8_ERR_BACKPRESSURE`. Default 100000. */
   readonly maxPending?: number;
-  /** Largest frame accepted, bytes. Default 16 MiB. */
+  /** Largest frame accepted, bytes; at least 256 KiB (`MIN_MAX_FRAME`). Default 16 MiB. */
   readonly maxFrame?: number;
   /** Send queue limit, bytes. Default 8 MiB. */
   readonly maxQueuedBytes?: number;
@@ -31,6 +31,26 @@ export interface VNicOptions {
   readonly reconnect?: { readonly firstMs?: number; readonly maxMs?: number };
   /** Deadline of link setup, ms. Default 5000. */
   readonly handshakeMs?: number;
+  /**
+   * Handlers of this VNic running at once (a handler counts until its promise settles; one that returns
+   * a value at once does not count). Messages beyond wait in a FIFO queue. Default 256.
+   */
+  readonly maxHandlersInFlight?: number;
+  /**
+   * Messages waiting for a handler slot. A request beyond is answered `L8_ERR_BACKPRESSURE` at once, a
+   * one-way message is dropped (counted in `drops.notifies`); a queued request whose deadline passes
+   * before it starts is answered `L8_ERR_TIMEOUT` without running. Default 4096.
+   */
+  readonly maxQueuedRequests?: number;
+  /** Bytes of the messages waiting for a handler slot, refused beyond as above. Default 16 MiB. */
+  readonly maxQueuedRequestBytes?: number;
+  /**
+   * Called once when the VNet refuses this node for a reason a retry cannot fix (`L8_ERR_CERT_REVOKED`,
+   * `L8_ERR_CERT_EXPIRED`, `L8_ERR_AUTH`, `L8_ERR_IDENTITY`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), from a
+   * failed handshake or a `close` control message before the link closed. The VNic has then stopped
+   * reconnecting and fails pending and later calls with `error` (also in `VNic.closedWith`).
+   */
+  readonly onFatal?: (error: L8Error) => void;
 }
 
 /** Single-instance modes a request or notify can use. */

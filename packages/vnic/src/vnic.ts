@@ -1,4 +1,4 @@
-import { HealthTable, parseDelta, StatsSampler } from '@layer8/health';
+import { HealthTable, parseDelta, parseVNetControl, StatsSampler } from '@layer8/health';
 import {
   Action,
   type ControlBody,
@@ -14,12 +14,14 @@ import {
   type L8Error,
   l8error,
   type Message,
+  MIN_MAX_FRAME,
   Mode,
   type NodeId,
   newNodeId,
   nodeIdToBytes,
   Offset,
   PROTOCOL_VERSION,
+  readNodeId,
   toL8Error,
   writeData,
   ZERO_NODE_ID,
@@ -27,14 +29,24 @@ import {
 import { dialLink, FramedLink, type NodeHello } from '@layer8/security';
 import { ByteCache } from './byte-cache.ts';
 import { discoverVNet } from './discovery.ts';
-import { Dispatcher, type Handler, type Subscription } from './dispatch.ts';
+import { Dispatcher, type Handler, headerFits, newDrops, type Subscription, type VNicDrops } from './dispatch.ts';
 import { InstancePicker } from './instance-picker.ts';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
-import { PendingTable } from './pending.ts';
+import { isSourceOf, PendingTable } from './pending.ts';
 import type { LeaderResolver, RequestOptions, Target, VNicOptions } from './vnic-options.ts';
 
 /** Connection state of a VNic. */
 export type VNicState = 'idle' | 'connecting' | 'connected' | 'closed';
+
+/** Refusals that a reconnect cannot fix: the VNic stops and reports them (`VNicOptions.onFatal`). */
+const FATAL_CODES: ReadonlySet<string> = new Set([
+  'L8_ERR_CERT_REVOKED',
+  'L8_ERR_CERT_EXPIRED',
+  'L8_ERR_AUTH',
+  'L8_ERR_IDENTITY',
+  'L8_ERR_FORBIDDEN',
+  'L8_ERR_LIMIT',
+]);
 
 /**
  * The client library inside each process (DESIGN.md §1, §4): finds and connects to the local VNet,
@@ -65,13 +77,22 @@ export class VNic {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #ready: { resolve: () => void; reject: (e: L8Error) => void } | undefined;
   #leader: LeaderResolver | undefined;
+  readonly #drops: VNicDrops = newDrops();
+  /** The error of the VNet's last `close` control message on the current link, if any. */
+  #closeReason: L8Error | undefined;
+  /** Set once, when the VNet refused this node for good (see {@link closedWith}). */
+  #closedWith: L8Error | undefined;
 
+  /** @throws L8_ERR_INVALID_ARGUMENT when `maxFrame` is below `MIN_MAX_FRAME` (256 KiB). */
   constructor(options: VNicOptions) {
+    if (options.maxFrame !== undefined && options.maxFrame < MIN_MAX_FRAME) {
+      throw l8error('L8_ERR_INVALID_ARGUMENT', `maxFrame ${options.maxFrame} is below the minimum of ${MIN_MAX_FRAME}`);
+    }
     this.#o = options;
     this.id = options.id ?? newNodeId();
     this.alias = options.alias ?? `vnic-${process.pid}`;
     this.#delay = options.reconnect?.firstMs ?? 100;
-    this.#pending = new PendingTable(options.maxPending ?? 100_000);
+    this.#pending = new PendingTable(options.maxPending ?? 100_000, { idBytes: (node) => this.#ids.bytes(node) });
     this.#picker = new InstancePicker(this.health);
     this.#idBytes = nodeIdToBytes(this.id);
     this.#dispatch = new Dispatcher({
@@ -79,6 +100,12 @@ export class VNic {
       vnetIdBytes: () => this.#vnetIdBytes,
       send: (frame) => this.#send(frame),
       control: (body) => this.#controlReliable(body),
+      limits: {
+        maxHandlersInFlight: options.maxHandlersInFlight ?? 256,
+        maxQueuedRequests: options.maxQueuedRequests ?? 4096,
+        maxQueuedBytes: options.maxQueuedRequestBytes ?? 16 * 1024 * 1024,
+      },
+      drops: this.#drops,
     });
     this.health.onChange((e) => {
       if (e.type === 'unreachable' || e.type === 'removed') {
@@ -105,6 +132,25 @@ export class VNic {
     return this.#pending.size;
   }
 
+  /** Frames and messages dropped, by reason (counters that only grow). */
+  get drops(): Readonly<VNicDrops> {
+    return this.#drops;
+  }
+
+  /**
+   * The error the VNet refused this node with for good (a revoked or expired certificate, failed
+   * authentication, an identity mismatch, a forbidden or over-limit node); undefined otherwise. Once
+   * set, the VNic is `closed`: it no longer reconnects and every call fails with this error.
+   */
+  get closedWith(): L8Error | undefined {
+    return this.#closedWith;
+  }
+
+  /** Handlers running and messages queued for a handler slot (`maxHandlersInFlight`, `maxQueuedRequests`). */
+  get handlers(): { readonly inFlight: number; readonly queued: number } {
+    return { inFlight: this.#dispatch.inFlight, queued: this.#dispatch.queued };
+  }
+
   /** Traffic counters of the current link. */
   get linkStats(): FramedLink['stats'] | undefined {
     return this.#link?.stats;
@@ -113,10 +159,13 @@ export class VNic {
   /**
    * Connects to the VNet and resolves once the health table holds the VNet's slice. Keeps reconnecting
    * afterwards until {@link close}. Rejects if the first attempt fails with a non-retryable error
-   * (wrong provider, wrong version); retryable failures are retried.
+   * (wrong provider, wrong version); retryable failures are retried. A security refusal (revoked or
+   * expired certificate, `L8_ERR_AUTH`, `L8_ERR_IDENTITY`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), at the
+   * handshake or announced by the VNet before it closes the link, stops the VNic for good: see
+   * {@link closedWith} and `VNicOptions.onFatal`.
    */
   connect(): Promise<void> {
-    if (this.#state === 'closed') return Promise.reject(l8error('L8_ERR_CLOSED', 'VNic is closed'));
+    if (this.#state === 'closed') return Promise.reject(this.#closedWith ?? l8error('L8_ERR_CLOSED', 'VNic is closed'));
     const ready = new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
     });
@@ -144,8 +193,7 @@ export class VNic {
    * @throws L8_ERR_CONNECT when not connected, L8_ERR_CLOSED when the VNic or link closes.
    */
   async writable(bytes = 0): Promise<void> {
-    if (this.#link === undefined)
-      throw l8error(this.#isClosed() ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
+    if (this.#link === undefined) throw this.#notConnected();
     await this.#link.writable(bytes);
   }
 
@@ -213,6 +261,7 @@ export class VNic {
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#reconnectTimer);
     this.#sampler.close();
+    this.#dispatch.clear();
     this.#pending.failAll(l8error('L8_ERR_CLOSED', 'VNic closed'));
     this.#link?.close();
     this.#ready?.reject(l8error('L8_ERR_CLOSED', 'VNic closed'));
@@ -316,10 +365,14 @@ export class VNic {
   }
 
   #link$(): FramedLink {
-    if (this.#link === undefined) {
-      throw l8error(this.#isClosed() ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
-    }
+    if (this.#link === undefined) throw this.#notConnected();
     return this.#link;
+  }
+
+  /** The error of a call made without a link: the fatal refusal once there was one. */
+  #notConnected(): L8Error {
+    if (this.#closedWith !== undefined) return this.#closedWith;
+    return l8error(this.#isClosed() ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
   }
 
   #checkSize(size: number): void {
@@ -407,6 +460,7 @@ export class VNic {
 
   #retry(error: L8Error): void {
     if (this.#state === 'closed') return;
+    if (FATAL_CODES.has(error.code)) return this.#fatal(error);
     if (!error.retryable && this.#ready !== undefined) {
       this.#ready.reject(error);
       this.#ready = undefined;
@@ -421,28 +475,89 @@ export class VNic {
 
   #onClose(error: L8Error | undefined): void {
     this.#link = undefined;
+    // the VNet says why it closes a link for a security reason just before it does (a `close` message)
+    const reason = this.#closeReason ?? error;
+    this.#closeReason = undefined;
+    if (reason !== undefined && FATAL_CODES.has(reason.code)) return this.#fatal(reason);
     this.#pending.failAll(l8error('L8_ERR_CONNECT', `link to the VNet closed${error ? `: ${error.message}` : ''}`));
     this.#retry(error ?? l8error('L8_ERR_CONNECT', 'link closed'));
+  }
+
+  /**
+   * The VNet refused this node for good: stop reconnecting, fail what waits and every later call with
+   * `error`, and report it once.
+   */
+  #fatal(error: L8Error): void {
+    if (this.#state === 'closed') return;
+    this.#closedWith = error;
+    this.#state = 'closed';
+    for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#reconnectTimer);
+    this.#sampler.close();
+    this.#dispatch.clear();
+    this.#pending.failAll(error);
+    this.#link?.close();
+    this.#ready?.reject(error);
+    this.#ready = undefined;
+    try {
+      this.#o.onFatal?.(error);
+    } catch {
+      // a listener's fault must not undo the shutdown
+    }
   }
 
   #onFrame(frame: Buffer): void {
     if (frame[Offset.VERSION] !== PROTOCOL_VERSION) return;
     const kind = frame[Offset.KIND];
-    if (kind === Kind.REPLY) return this.#pending.resolve(frame.readUInt32BE(Offset.SEQUENCE), new Incoming(frame));
-    if (kind === Kind.PROGRESS) return this.#pending.progress(frame.readUInt32BE(Offset.SEQUENCE), new Incoming(frame));
+    if (kind === Kind.REPLY || kind === Kind.PROGRESS || kind === Kind.FAIL) return this.#onAnswer(frame, kind);
+    // the dispatcher drops a frame whose header lengths run past its end before it reads the service
     if (kind === Kind.REQUEST || kind === Kind.NOTIFY || kind === Kind.EVENT) return this.#dispatch.deliver(frame);
+    if (kind !== Kind.CONTROL) return;
     let m: Message;
     try {
       m = decodeMessage(frame);
     } catch {
       return;
     }
-    if (m.kind === Kind.FAIL)
-      this.#pending.fail(
-        m.sequence,
-        fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail frame without error' }),
-      );
-    else if (m.kind === Kind.CONTROL) this.#onControl(m);
+    this.#onControl(m);
+  }
+
+  /**
+   * A REPLY, FAIL or PROGRESS frame: completes (or informs) its pending request only when it comes from
+   * the node the request went to, or from a VNet (they fail requests they cannot deliver). Others are
+   * counted in `drops.forgedReplies`; an unknown sequence (late, or never sent) is ignored.
+   */
+  #onAnswer(frame: Buffer, kind: number): void {
+    if (!headerFits(frame)) {
+      this.#drops.malformed++;
+      return;
+    }
+    const seq = frame.readUInt32BE(Offset.SEQUENCE);
+    const target = this.#pending.targetOf(seq);
+    if (target === undefined) return;
+    if (!isSourceOf(target, frame) && !this.#fromVNet(frame)) {
+      this.#drops.forgedReplies++;
+      return;
+    }
+    if (kind === Kind.REPLY) this.#pending.resolve(seq, new Incoming(frame));
+    else if (kind === Kind.PROGRESS) this.#pending.progress(seq, new Incoming(frame));
+    else this.#onFail(seq, frame);
+  }
+
+  /** Whether the frame's source is a VNet: this VNic's own, or a node health lists with role `vnet`. */
+  #fromVNet(frame: Buffer): boolean {
+    if (isSourceOf(this.#vnetIdBytes, frame)) return true;
+    return this.health.get(readNodeId(frame, Offset.SOURCE))?.role === 'vnet';
+  }
+
+  #onFail(seq: number, frame: Buffer): void {
+    let m: Message;
+    try {
+      m = decodeMessage(frame);
+    } catch (err) {
+      return this.#pending.fail(seq, toL8Error(err, 'L8_ERR_MALFORMED_FRAME'));
+    }
+    this.#pending.fail(seq, fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail frame without error' }));
   }
 
   #onControl(m: Message): void {
@@ -454,6 +569,13 @@ export class VNic {
     }
     if (body.t === 'health' && Array.isArray(body.deltas)) for (const d of body.deltas) this.#onHealth(d);
     else if (body.t === 'drop' && typeof body.vnet === 'string') this.health.dropSlice(body.vnet);
+    else if (body.t === 'close') this.#onCloseMessage(body);
+  }
+
+  /** The VNet's reason for closing the link, sent just before it does; kept for {@link #onClose}. */
+  #onCloseMessage(body: ControlBody): void {
+    const close = parseVNetControl(body);
+    if (close?.t === 'close') this.#closeReason = fromWire(close.error);
   }
 
   #onHealth(value: unknown): void {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -21,18 +22,20 @@ describe('discovery', () => {
       );
   });
 
-  test('looks in order: explicit, L8_VNET, the socket file, NODE_IP, localhost', () => {
+  test('looks in order: explicit, L8_VNET, the socket file, NODE_IP, localhost', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'l8-disc-'));
     const sock = join(dir, 'v.sock');
+    const server = createServer();
     try {
       assert.deepEqual(discoverVNet('1.2.3.4:5', { L8_VNET: '9.9.9.9:1' }, sock), { host: '1.2.3.4', port: 5 });
       assert.deepEqual(discoverVNet(undefined, { L8_VNET: '9.9.9.9:1' }, sock), { host: '9.9.9.9', port: 1 });
       assert.deepEqual(discoverVNet(undefined, { NODE_IP: '10.0.0.7' }, sock), { host: '10.0.0.7', port: 26000 });
       assert.deepEqual(discoverVNet(undefined, {}, sock), { host: '127.0.0.1', port: 26000 });
-      writeFileSync(sock, '');
+      await new Promise<void>((resolve) => server.listen(sock, resolve));
       assert.deepEqual(discoverVNet(undefined, { NODE_IP: '10.0.0.7' }, sock), { path: sock });
       assert.deepEqual(discoverVNet({ path: '/x' }, {}, sock), { path: '/x' });
     } finally {
+      server.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

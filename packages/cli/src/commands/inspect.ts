@@ -16,9 +16,13 @@ interface JoinFlags extends SecurityFlags {
 export function joinOptions(cmd: Command): Command {
   return cmd
     .option('--vnet <host:port|path>', 'VNet to join (default: L8_VNET, the local unix socket, then 127.0.0.1:26000)')
-    .option('--security <dir>', 'overlay directory made by `l8 security init` (TLS 1.3)')
-    .option('--node <name>', 'certificate name of this node in --security DIR')
-    .option('--dev-passphrase <text>', 'dev provider passphrase (no TLS, loopback only)')
+    .option(
+      '--security <dir>',
+      'overlay directory made by `l8 security init` (default: L8_SECURITY, ~/.layer8/security)',
+    )
+    .option('--node <name>', 'certificate name of this node in the overlay (default: L8_NODE, the host name)')
+    .option('--dev', 'dev provider with the built-in public passphrase (no TLS, loopback only)')
+    .option('--dev-passphrase-file <file>', 'dev provider with the passphrase in FILE (or set L8_DEV_PASSPHRASE)')
     .option('--timeout <ms>', 'deadline to join the overlay', '5000')
     .option('--json', 'print JSON instead of a table');
 }

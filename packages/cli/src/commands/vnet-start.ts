@@ -1,9 +1,22 @@
-import type { LinkAddress } from '@layer8/security';
+import { l8error } from '@layer8/protocol';
+import { type LinkAddress, type SecurityProvider, TlsProvider } from '@layer8/security';
 import { DEFAULT_VNET_PORT, VNet } from '@layer8/vnet';
 import { parseAddress } from '@layer8/vnic';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.ts';
 import { providerFrom, type SecurityFlags } from '../providers.ts';
+
+/** The provider of a VNet: as for any command, and with a TLS overlay the node's certificate must be a VNet's. */
+function vnetProvider(flags: SecurityFlags, io: CliIo): SecurityProvider {
+  const provider = providerFrom(flags, io.env, io.warn);
+  if (provider instanceof TlsProvider && provider.certificateRole !== 'vnet') {
+    throw l8error(
+      'L8_ERR_INVALID_ARGUMENT',
+      'this node holds a VNic certificate; a VNet needs one issued with `l8 security init|issue --vnet NAME`',
+    );
+  }
+  return provider;
+}
 
 interface VNetStartFlags extends SecurityFlags {
   readonly host: string;
@@ -24,7 +37,10 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
     .description('run the VNet of this host in the foreground')
     .option('--host <host>', 'TCP listen address', '127.0.0.1')
     .option('--port <port>', 'TCP port (0 picks a free one)', String(DEFAULT_VNET_PORT))
-    .option('--socket <path>', 'unix socket path for local VNics (default /tmp/layer8/vnet.sock)')
+    .option(
+      '--socket <path>',
+      'unix socket path for local VNics, in a directory only this user can write (default $XDG_RUNTIME_DIR/layer8/vnet.sock, /run/layer8/vnet.sock for root, else $TMPDIR/layer8-<uid>/vnet.sock)',
+    )
     .option('--no-socket', 'do not listen on a unix socket')
     .option(
       '--peer <host:port>',
@@ -37,13 +53,17 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
     .option('--discovery <port>', 'find peer VNets by UDP broadcast beacons on this port')
     .option('--discovery-address <addr>', 'where beacons go', '255.255.255.255')
     .option('--overlay <name>', 'overlay name in beacons (VNets of other overlays are ignored)', 'layer8')
-    .option('--security <dir>', 'overlay directory made by `l8 security init` (TLS 1.3)')
-    .option('--node <name>', 'certificate name of this node in --security DIR')
-    .option('--dev-passphrase <text>', 'dev provider passphrase (no TLS, loopback only)')
-    .option('--force-insecure', 'let the dev provider listen on non-loopback addresses')
+    .option(
+      '--security <dir>',
+      'overlay directory made by `l8 security init` (default: L8_SECURITY, ~/.layer8/security)',
+    )
+    .option('--node <name>', 'VNet certificate name of this node in the overlay (default: L8_NODE, the host name)')
+    .option('--dev', 'dev provider with the built-in public passphrase (no TLS, loopback only)')
+    .option('--dev-passphrase-file <file>', 'dev provider with the passphrase in FILE (or set L8_DEV_PASSPHRASE)')
+    .option('--force-insecure', 'let the dev provider listen on non-loopback addresses (not with --dev)')
     .action(async (flags: VNetStartFlags) => {
       const vnet = new VNet({
-        provider: providerFrom(flags, io.env, io.warn),
+        provider: vnetProvider(flags, io),
         host: flags.host,
         port: Number(flags.port),
         peers: flags.peer.map((p) => parseAddress(p) as LinkAddress),

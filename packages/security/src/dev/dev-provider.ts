@@ -1,7 +1,7 @@
 import { createHmac, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
-import { l8error } from '@layer8/protocol';
+import { type L8Error, l8error } from '@layer8/protocol';
 import { runMutualProof } from '../link/mutual-proof.ts';
 import type { LinkContext, PeerIdentity, SecuredLink, SecurityProvider, UserIdentity } from '../provider.ts';
 import { createTokenIssuer, type TokenIssuer } from '../tokens/tokens.ts';
@@ -61,12 +61,13 @@ export class DevProvider implements SecurityProvider {
     this.#warn(`WARNING: Layer8 dev provider forced onto non-loopback address ${host}: traffic is cleartext`);
   }
 
+  /** The passphrase proof, bound to both node ids and the direction (`ctx.nodeId`, docs/security.md). */
   secureClient(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
-    return runMutualProof(socket, false, this.#scheme(), ctx.signal);
+    return runMutualProof(socket, false, this.#scheme(), ctx);
   }
 
   secureServer(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
-    return runMutualProof(socket, true, this.#scheme(), ctx.signal);
+    return runMutualProof(socket, true, this.#scheme(), ctx);
   }
 
   async authenticateUser(user: string, password: string): Promise<string> {
@@ -92,20 +93,33 @@ export class DevProvider implements SecurityProvider {
     return undefined;
   }
 
+  /** Nothing to re-check: a passphrase neither expires nor is revoked. */
+  recheck(_peer: PeerIdentity): L8Error | undefined {
+    return undefined;
+  }
+
+  /** Every passphrase holder may host anything (every member is fully trusted). */
+  canHost(_peer: PeerIdentity, _service: string, _area: number): boolean {
+    return true;
+  }
+
   #scheme() {
     const mac = (transcript: string): string =>
-      createHmac('sha256', this.#key).update(`l8-dev-proof|${transcript}`).digest('hex');
+      createHmac('sha256', this.#key).update(`${DEV_PROOF_CONTEXT}${transcript}`).digest('hex');
     return {
       challengeFields: () => ({ provider: 'dev' }),
       prove: mac,
       verify: (_c: Record<string, unknown>, transcript: string, proof: string): PeerIdentity => {
         if (!safeEqual(mac(transcript), proof))
           throw l8error('L8_ERR_AUTH', 'membership proof failed: wrong passphrase');
-        return { provider: 'dev', subject: 'dev' };
+        return { provider: 'dev', subject: 'dev', role: 'any' };
       },
     };
   }
 }
+
+/** Domain separation of the proof MAC, versioned: v2 binds node ids and direction (mutual-proof.ts). */
+const DEV_PROOF_CONTEXT = 'l8-dev-proof-v2|';
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -224,10 +224,32 @@ export class FramedLink {
     if (error === undefined) this.#flush();
     this.#closed = true;
     this.#batch.clear();
-    if (error === undefined) this.#stream.end();
-    this.#stream.destroy();
+    this.#endStream(error === undefined);
     this.#drained();
-    this.#onClose?.(error);
+    try {
+      this.#onClose?.(error);
+    } catch {
+      // the owner's close handler must never turn a closing link into a process crash
+    }
+  }
+
+  /**
+   * Ends the stream: gracefully (what was written still reaches the peer, a last `close` message
+   * included; destroyed once flushed, or after 1 s) or at once.
+   */
+  #endStream(graceful: boolean): void {
+    const stream = this.#stream;
+    stream.on('error', () => stream.destroy());
+    if (!graceful || stream.destroyed) {
+      stream.destroy();
+      return;
+    }
+    const timer = setTimeout(() => stream.destroy(), 1000).unref();
+    stream.once('finish', () => {
+      clearTimeout(timer);
+      stream.destroy();
+    });
+    stream.end();
   }
 
   readonly #flush = (): void => {

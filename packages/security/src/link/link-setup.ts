@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { type L8Error, l8error, toL8Error } from '@layer8/protocol';
 import type { LinkTransport, NodeHello, PeerIdentity, SecurityProvider } from '../provider.ts';
-import { exchangeHello } from './hello.ts';
+import { exchangeHello, type HelloCheck } from './hello.ts';
 
 /** Where a link goes: TCP host and port, or a unix socket path. */
 export type LinkAddress = { readonly host: string; readonly port: number } | { readonly path: string };
@@ -57,7 +57,10 @@ export async function dialLink(
   const transport: LinkTransport = 'path' in address ? 'unix' : 'tcp';
   if (!('path' in address)) provider.checkAddress(address.host);
   const socket = await connectSocket(address, signal);
-  const ctx = 'path' in address ? { transport, signal } : { transport, signal, host: address.host };
+  const ctx =
+    'path' in address
+      ? { transport, signal, nodeId: own.nodeId }
+      : { transport, signal, nodeId: own.nodeId, host: address.host };
   const secured = await provider.secureClient(socket, ctx);
   const { hello, head } = await exchangeHello(secured, own, signal);
   return { stream: secured.stream, peer: secured.peer, hello, head, transport };
@@ -73,12 +76,13 @@ export async function acceptLink(
   transport: LinkTransport,
   own: NodeHello,
   timeoutMs = DEFAULT_HANDSHAKE_MS,
+  check?: HelloCheck,
 ): Promise<OpenedLink> {
   const signal = AbortSignal.timeout(timeoutMs);
   socket.setNoDelay?.(true);
   try {
-    const secured = await provider.secureServer(socket, { transport, signal });
-    const { hello, head } = await exchangeHello(secured, own, signal);
+    const secured = await provider.secureServer(socket, { transport, signal, nodeId: own.nodeId });
+    const { hello, head } = await exchangeHello(secured, own, signal, check === undefined ? {} : { check });
     return { stream: secured.stream, peer: secured.peer, hello, head, transport };
   } catch (err) {
     socket.destroy();

@@ -12,15 +12,17 @@ import {
   publicKeyPem,
   writeSecretFile,
 } from './keys.ts';
-import { checkName, commonNameOf, fingerprintOf, nodeFiles, SecurityFiles, serialOf } from './layout.ts';
+import { type CertRole, checkName, commonNameOf, fingerprintOf, nodeFiles, SecurityFiles, serialOf } from './layout.ts';
 import { buildCertificate, newSerial } from './x509-builder.ts';
 
 /** Options of {@link initSecurity}. */
 export interface InitSecurityOptions {
   /** The security directory; created (mode 0700) when missing. */
   readonly dir: string;
-  /** Nodes to issue certificates for now; more can be added with {@link issueNodeCert}. Default none. */
+  /** VNic nodes to issue certificates for now; more can be added with {@link issueNodeCert}. Default none. */
   readonly nodes?: readonly string[];
+  /** VNets (switches) to issue certificates for now, with the role `vnet` (`OU=vnet`). Default none. */
+  readonly vnets?: readonly string[];
   /** Key algorithm of the CA, the nodes and the token key. Default `P-256` (ECDSA). */
   readonly algorithm?: KeyAlgorithm;
   /** Validity of the node certificates in days. Default 825. The CA gets ten times as long. */
@@ -43,11 +45,17 @@ export interface IssueOptions {
   readonly validDays?: number;
   /** Subject alternative names. Default {@link DEFAULT_SAN} plus the node name as a DNS name. */
   readonly san?: SanOptions;
+  /**
+   * What the certificate lets its holder be (docs/security.md, "Roles"): `vnic` (the default) joins a
+   * VNet as a client; `vnet` peers with other VNets and accepts VNics, but never hosts services.
+   */
+  readonly role?: CertRole;
 }
 
 /** What was issued: the files written and the certificate's serial and SHA-256 fingerprint (hex). */
 export interface IssuedCert {
   readonly name: string;
+  readonly role: CertRole;
   readonly certFile: string;
   readonly keyFile: string;
   readonly serial: string;
@@ -74,7 +82,7 @@ const DEFAULT_VALID_DAYS = 825;
 
 /**
  * Creates an overlay CA, the shared token key pair and an empty revocation list in `dir`, then a
- * certificate for each of `nodes`. This is what `l8 security init --dir D` runs.
+ * certificate for each of `nodes` (role `vnic`) and `vnets` (role `vnet`). This is what `l8 security init` runs.
  * @throws L8_ERR_INVALID_ARGUMENT when `dir` already holds a CA and `overwrite` is not set, or a name is invalid.
  */
 export async function initSecurity(options: InitSecurityOptions): Promise<SecurityInitResult> {
@@ -83,15 +91,30 @@ export async function initSecurity(options: InitSecurityOptions): Promise<Securi
   if (existsSync(join(dir, SecurityFiles.CA_CERT)) && options.overwrite !== true) {
     throw l8error('L8_ERR_INVALID_ARGUMENT', `${dir} already holds an overlay CA; pass overwrite to replace it`);
   }
-  for (const n of options.nodes ?? []) checkName(n);
+  const roles = nodeRoles(options);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = createCa(dir, algorithm, (options.validDays ?? DEFAULT_VALID_DAYS) * 10);
   writeTokenKeys(dir, algorithm);
   writeFileSync(join(dir, SecurityFiles.REVOKED), `${JSON.stringify({ revoked: [] }, null, 2)}\n`);
   const issue = { validDays: options.validDays ?? DEFAULT_VALID_DAYS, ...(options.san ? { san: options.san } : {}) };
   const nodes: IssuedCert[] = [];
-  for (const n of options.nodes ?? []) nodes.push(await issueNodeCert(dir, n, issue));
+  for (const [n, role] of roles) nodes.push(await issueNodeCert(dir, n, { ...issue, role }));
   return { dir, algorithm, caFingerprint: fingerprintOf(ca), nodes };
+}
+
+/** The names to issue with their roles, checked before anything is written. @throws L8_ERR_INVALID_ARGUMENT */
+function nodeRoles(options: InitSecurityOptions): Map<string, CertRole> {
+  const roles = new Map<string, CertRole>();
+  const add = (names: readonly string[] | undefined, role: CertRole): void => {
+    for (const n of names ?? []) {
+      checkName(n);
+      if (roles.has(n)) throw l8error('L8_ERR_INVALID_ARGUMENT', `node name ${n} is given twice`);
+      roles.set(n, role);
+    }
+  };
+  add(options.nodes, 'vnic');
+  add(options.vnets, 'vnet');
+  return roles;
 }
 
 function createCa(dir: string, alg: KeyAlgorithm, days: number): X509Certificate {
@@ -122,17 +145,21 @@ function writeTokenKeys(dir: string, alg: KeyAlgorithm): void {
 
 /**
  * Issues (or re-issues) the certificate of node `name`, signed by the CA in `dir`, with the CA's key
- * algorithm: CN = `name`, usable as TLS server and client. Writes `<name>.crt` and `<name>.key` (0600).
- * @throws L8_ERR_INVALID_ARGUMENT when the name is invalid or `dir` holds no CA key.
+ * algorithm: CN = `name`, OU = its role (`vnic` unless `options.role` says `vnet`), usable as TLS server
+ * and client. Writes `<name>.crt` and `<name>.key` (0600).
+ * @throws L8_ERR_INVALID_ARGUMENT when the name or role is invalid or `dir` holds no CA key.
  */
 export async function issueNodeCert(dir: string, name: string, options: IssueOptions = {}): Promise<IssuedCert> {
   const files = nodeFiles(dir, name);
+  const role = options.role ?? 'vnic';
+  if (role !== 'vnic' && role !== 'vnet') throw l8error('L8_ERR_INVALID_ARGUMENT', `invalid role ${String(role)}`);
   const ca = loadCaSigner(dir);
   const keys = generateKeys(ca.algorithm);
   const pem = buildCertificate({
     serial: newSerial(),
     issuer: commonNameOf(ca.cert),
     subject: name,
+    unit: role,
     ...validity(options.validDays ?? DEFAULT_VALID_DAYS),
     publicKey: keys.publicKey,
     signingKey: ca.keys.privateKey,
@@ -144,7 +171,14 @@ export async function issueNodeCert(dir: string, name: string, options: IssueOpt
   writeFileSync(files.cert, pem);
   writeSecretFile(files.key, privateKeyPem(keys.privateKey));
   const cert = new X509Certificate(pem);
-  return { name, certFile: files.cert, keyFile: files.key, serial: serialOf(cert), fingerprint: fingerprintOf(cert) };
+  return {
+    name,
+    role,
+    certFile: files.cert,
+    keyFile: files.key,
+    serial: serialOf(cert),
+    fingerprint: fingerprintOf(cert),
+  };
 }
 
 /** The signing side of the overlay CA in `dir`. */

@@ -67,3 +67,16 @@ export function commonNameOf(cert: X509Certificate): string {
   const line = cert.subject.split('\n').find((l) => l.startsWith('CN='));
   return line === undefined ? '' : line.slice(3);
 }
+
+/** The role a node certificate grants: a switch (`vnet`) or a client (`vnic`). */
+export type CertRole = 'vnic' | 'vnet';
+
+/**
+ * The role written in a certificate's subject (`OU=vnet` or `OU=vnic`, by `issueNodeCert`). Anything else
+ * (no unit, several units, another unit, a multi-valued name) counts as `vnic`: least privilege, so a
+ * certificate issued before roles existed, or by another tool, can never act as a VNet.
+ */
+export function roleOf(cert: X509Certificate): CertRole {
+  const units = cert.subject.split('\n').filter((l) => l.startsWith('OU='));
+  return units.length === 1 && units[0] === 'OU=vnet' ? 'vnet' : 'vnic';
+}

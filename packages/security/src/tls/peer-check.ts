@@ -1,18 +1,21 @@
 import type { X509Certificate } from 'node:crypto';
 import { type L8Error, l8error } from '@layer8/protocol';
 import type { PeerIdentity } from '../provider.ts';
-import { commonNameOf, fingerprintOf } from './layout.ts';
+import { commonNameOf, fingerprintOf, roleOf, serialOf } from './layout.ts';
 import type { RevocationList } from './revocation.ts';
 
 /** What a peer certificate is checked against: the overlay CA and the current revocation list. */
 export interface TrustAnchor {
   readonly ca: X509Certificate;
   readonly revoked: RevocationList;
+  /** Told the fingerprint and serial of each certificate that passed, so later rechecks can match either. */
+  readonly accepted?: (fingerprint: string, serial: string) => void;
 }
 
 /**
  * Checks that `cert` was issued by the overlay CA (name and signature), is not a CA itself, is within its
- * validity period and is not revoked; returns the peer's identity.
+ * validity period and is not revoked; returns the peer's identity, with the role its subject grants
+ * (`OU=vnet`, else `vnic`) and the end of its validity.
  * @throws L8_ERR_AUTH, L8_ERR_CERT_EXPIRED, L8_ERR_CERT_REVOKED
  */
 export function checkPeerCertificate(cert: X509Certificate, trust: TrustAnchor, now = Date.now()): PeerIdentity {
@@ -23,19 +26,22 @@ export function checkPeerCertificate(cert: X509Certificate, trust: TrustAnchor, 
     );
   }
   if (cert.ca) throw l8error('L8_ERR_AUTH', 'a CA certificate cannot identify a node');
-  if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) {
+  const notAfter = Date.parse(cert.validTo);
+  if (now < Date.parse(cert.validFrom) || now > notAfter) {
     throw l8error(
       'L8_ERR_CERT_EXPIRED',
       `certificate of ${commonNameOf(cert)} is valid only from ${cert.validFrom} to ${cert.validTo}`,
     );
   }
   if (trust.revoked.has(cert)) throw l8error('L8_ERR_CERT_REVOKED', `certificate of ${commonNameOf(cert)} is revoked`);
-  return { provider: 'tls', subject: commonNameOf(cert), fingerprint: fingerprintOf(cert) };
+  const fingerprint = fingerprintOf(cert);
+  trust.accepted?.(fingerprint, serialOf(cert));
+  return { provider: 'tls', subject: commonNameOf(cert), fingerprint, role: roleOf(cert), notAfter };
 }
 
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED']);
 const REVOKED = new Set(['CERT_REVOKED', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED']);
-const AUTH = /CERT|_CA$|SIGNATURE|ISSUER/;
+const AUTH = /CERT|_CA$|SIGNATURE|ISSUER|PURPOSE/;
 
 /**
  * Maps an error of node:tls during the handshake to a Layer8 code: an expired certificate to
@@ -49,4 +55,15 @@ export function tlsFailure(err: Error & { code?: string }): L8Error {
   if (REVOKED.has(code)) return l8error('L8_ERR_CERT_REVOKED', message, { cause: err });
   if (AUTH.test(code)) return l8error('L8_ERR_AUTH', message, { cause: err });
   return l8error('L8_ERR_HANDSHAKE', message, { cause: err });
+}
+
+/**
+ * The refusal for a TLS socket that OpenSSL did not authorize: `authorizationError` (a verify code such as
+ * `CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE` or `INVALID_PURPOSE`; typed as an Error by
+ * @types/node, a string at run time) mapped like {@link tlsFailure}, but never milder than `L8_ERR_AUTH`.
+ */
+export function authorizationFailure(reason: Error | string | null | undefined): L8Error {
+  const code = typeof reason === 'string' ? reason : ((reason as { code?: string } | null)?.code ?? String(reason));
+  const e = tlsFailure(Object.assign(new Error(`peer certificate not authorized: ${code}`), { code }));
+  return e.code === 'L8_ERR_HANDSHAKE' ? l8error('L8_ERR_AUTH', e.message, { cause: e.cause }) : e;
 }

@@ -26,12 +26,20 @@ export class RevocationList {
   /** A list over `entries`; serials and fingerprints may be given in any hex case. */
   constructor(entries: readonly Pick<RevokedEntry, 'serial' | 'fingerprint'>[] = []) {
     this.#serials = new Set(entries.map((e) => normalizeSerial(e.serial)).filter((s) => s !== ''));
-    this.#fingerprints = new Set(entries.map((e) => e.fingerprint.replaceAll(':', '').toLowerCase()));
+    this.#fingerprints = new Set(
+      entries.map((e) => e.fingerprint.replaceAll(':', '').toLowerCase()).filter((f) => f !== ''),
+    );
   }
 
   /** Whether `cert` is on the list. */
   has(cert: X509Certificate): boolean {
-    return this.#serials.has(serialOf(cert)) || this.#fingerprints.has(fingerprintOf(cert));
+    return this.matches(fingerprintOf(cert), serialOf(cert));
+  }
+
+  /** Whether a certificate known by its SHA-256 fingerprint (and serial, when known) is on the list. */
+  matches(fingerprint: string, serial?: string): boolean {
+    const bySerial = serial !== undefined && this.#serials.has(normalizeSerial(serial));
+    return bySerial || this.#fingerprints.has(fingerprint.replaceAll(':', '').toLowerCase());
   }
 }
 

@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
-import { connect, type SecureContext, TLSSocket } from 'node:tls';
+import { connect, createServer, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { type L8Error, l8error, toL8Error } from '@layer8/protocol';
 import { ProofChannel } from '../link/proof-channel.ts';
 import type { SecuredLink } from '../provider.ts';
-import { checkPeerCertificate, type TrustAnchor, tlsFailure } from './peer-check.ts';
+import { authorizationFailure, checkPeerCertificate, type TrustAnchor, tlsFailure } from './peer-check.ts';
 
 /** TLS settings every Layer8 link uses: TLS 1.3 only. */
 export const TLS_VERSIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
@@ -30,21 +30,56 @@ export async function tlsClient(
   return confirm(tlsSocket, trust, signal);
 }
 
-/** Upgrades an accepted socket to TLS 1.3 as the server, requiring a client certificate. */
+/** The PEM material the server side of a link is built from. */
+export interface TlsServerCredentials {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * Upgrades an accepted socket to TLS 1.3 as the server, requiring a client certificate. The socket is
+ * handed to a (never listening) `tls.Server` rather than wrapped in a bare `TLSSocket`: only the server
+ * path runs OpenSSL's verdict on the client certificate into `authorized` / `authorizationError` (a bare
+ * server-side TLSSocket ignores `rejectUnauthorized` and leaves `authorized` false). The server does not
+ * reject by itself, so {@link confirm} can send the refusal with its code.
+ */
 export async function tlsServer(
   socket: Socket,
-  context: SecureContext,
+  credentials: TlsServerCredentials,
   trust: TrustAnchor,
   signal?: AbortSignal,
 ): Promise<SecuredLink> {
-  const tlsSocket = new TLSSocket(socket, {
-    isServer: true,
-    secureContext: context,
-    requestCert: true,
-    rejectUnauthorized: true,
-  });
-  await settle(tlsSocket, 'secure', signal);
+  const tlsSocket = await serverHandshake(socket, { ...credentials, ...SERVER_OPTIONS }, signal);
   return confirm(tlsSocket, trust, signal);
+}
+
+const SERVER_OPTIONS: TlsOptions = { requestCert: true, rejectUnauthorized: false, ...TLS_VERSIONS };
+
+/**
+ * Runs the server handshake on `socket` through a one-shot `tls.Server`; an error, a close or an abort
+ * first rejects with a coded error and destroys the socket.
+ */
+function serverHandshake(socket: Socket, options: TlsOptions, signal: AbortSignal | undefined): Promise<TLSSocket> {
+  const server = createServer(options);
+  return new Promise((resolve, reject) => {
+    const done = (err?: L8Error, tlsSocket?: TLSSocket): void => {
+      server.removeAllListeners();
+      socket.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === undefined && tlsSocket !== undefined) return resolve(tlsSocket);
+      socket.on('error', () => undefined).destroy();
+      reject(err);
+    };
+    const onClose = (): void => done(l8error('L8_ERR_HANDSHAKE', 'peer closed the link during the TLS handshake'));
+    const onAbort = (): void => done(l8error('L8_ERR_HANDSHAKE', 'handshake deadline passed'));
+    server.once('secureConnection', (t: TLSSocket) => done(undefined, t));
+    server.once('tlsClientError', (e: Error) => done(tlsFailure(e)));
+    socket.once('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) return onAbort();
+    server.emit('connection', socket);
+  });
 }
 
 /**
@@ -84,6 +119,8 @@ async function confirm(
   const channel = new ProofChannel(tlsSocket, signal);
   let checked = false;
   try {
+    // Both sides: OpenSSL's verdict (chain, signatures, key usage, validity) must be positive, then ours.
+    if (tlsSocket.authorized !== true) throw authorizationFailure(tlsSocket.authorizationError);
     const cert = tlsSocket.getPeerX509Certificate();
     if (cert === undefined) throw l8error('L8_ERR_AUTH', 'the peer presented no certificate');
     const peer = checkPeerCertificate(cert, trust);
@@ -96,7 +133,7 @@ async function confirm(
     channel.release();
     const e = causeOf(toL8Error(err, 'L8_ERR_AUTH'));
     if (checked) destroy(tlsSocket);
-    else refuseAndClose(channel, tlsSocket, e);
+    else await refuseAndClose(channel, tlsSocket, e);
     throw e;
   }
 }
@@ -107,10 +144,23 @@ function causeOf(e: L8Error): L8Error {
   return e.code === 'L8_ERR_HANDSHAKE' && cause?.code !== undefined ? tlsFailure(cause) : e;
 }
 
-/** Sends the refusal; the channel closes the socket once it is flushed. */
-function refuseAndClose(channel: ProofChannel, tlsSocket: TLSSocket, e: L8Error): void {
+/**
+ * Sends the refusal and resolves once it is flushed (or the socket closed, or 1 s passed); the channel then
+ * closes the socket. Waiting matters: a caller that destroys the raw socket as soon as we reject (acceptLink
+ * does) would otherwise drop the encrypted fail frame, and the peer would see a bare close, not the code.
+ */
+function refuseAndClose(channel: ProofChannel, tlsSocket: TLSSocket, e: L8Error): Promise<void> {
   tlsSocket.on('error', () => tlsSocket.destroy());
+  const flushed = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1000).unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    tlsSocket.once('finish', done).once('close', done);
+  });
   channel.refuse(e);
+  return flushed;
 }
 
 function destroy(tlsSocket: TLSSocket): void {

@@ -4,17 +4,17 @@ import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { l8error } from '@layer8/protocol';
+import { type L8Error, l8error } from '@layer8/protocol';
 import { runMutualProof } from '../link/mutual-proof.ts';
-import type { LinkContext, SecuredLink, SecurityProvider, UserIdentity } from '../provider.ts';
+import type { LinkContext, PeerIdentity, SecuredLink, SecurityProvider, UserIdentity } from '../provider.ts';
 import { createTokenIssuer, type TokenIssuer } from '../tokens/tokens.ts';
 import { AccessRules } from '../users/access-rules.ts';
 import { readUsers, verifyUser } from '../users/users.ts';
 import { keyPairFromPem } from './keys.ts';
-import { checkName, nodeFiles, SecurityFiles } from './layout.ts';
+import { type CertRole, checkName, nodeFiles, roleOf, SecurityFiles } from './layout.ts';
 import type { TrustAnchor } from './peer-check.ts';
 import { RevocationList, type RevokedEntry, readRevokedEntries } from './revocation.ts';
-import { TLS_VERSIONS, tlsClient, tlsServer } from './tls-link.ts';
+import { TLS_VERSIONS, type TlsServerCredentials, tlsClient, tlsServer } from './tls-link.ts';
 import { unixProofScheme } from './unix-proof.ts';
 
 /** PEM material of a node, for a {@link TlsProvider} built without files. */
@@ -52,9 +52,14 @@ export interface TlsProviderOptions {
  */
 export class TlsProvider implements SecurityProvider {
   readonly name = 'tls';
+  /** The role this node's own certificate grants: a VNet must hold a `vnet` certificate. */
+  readonly certificateRole: CertRole;
   readonly #dir: string | undefined;
   readonly #ca: X509Certificate;
   readonly #context: SecureContext;
+  readonly #credentials: TlsServerCredentials;
+  /** Serials of certificates this provider proved, by fingerprint, so {@link recheck} also matches serial-only revocations. Bounded. */
+  readonly #serials = new Map<string, string>();
   readonly #scheme: ReturnType<typeof unixProofScheme>;
   readonly #tokens: TokenIssuer | undefined;
   readonly #canSign: boolean;
@@ -69,6 +74,8 @@ export class TlsProvider implements SecurityProvider {
     this.#ca = new X509Certificate(pem.ca);
     const keys = keyPairFromPem(pem.key);
     this.#context = createSecureContext({ ca: pem.ca, cert: pem.cert, key: pem.key, ...TLS_VERSIONS });
+    this.#credentials = { ca: pem.ca, cert: pem.cert, key: pem.key };
+    this.certificateRole = roleOf(new X509Certificate(pem.cert));
     this.#scheme = unixProofScheme({ certPem: pem.cert, privateKey: keys.privateKey }, () => this.#trust());
     this.#tokens = tokenIssuer(pem, options.tokenTtlSeconds);
     this.#canSign = pem.tokenPrivateKey !== undefined;
@@ -79,16 +86,43 @@ export class TlsProvider implements SecurityProvider {
   /** Allows every address: links are encrypted and mutually authenticated wherever they run. */
   checkAddress(_host: string): void {}
 
-  /** TLS 1.3 client handshake on TCP, the certificate signature proof on a unix socket. */
+  /**
+   * TLS 1.3 client handshake on TCP, the certificate signature proof on a unix socket (bound to both node
+   * ids, `ctx.nodeId`). The proven peer carries its certificate's role.
+   */
   secureClient(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
-    if (ctx.transport === 'unix') return runMutualProof(socket, false, this.#scheme, ctx.signal);
+    if (ctx.transport === 'unix') return runMutualProof(socket, false, this.#scheme, ctx);
     return tlsClient(socket, this.#context, this.#trust(), ctx.signal);
   }
 
   /** TLS 1.3 server handshake (client certificate required) on TCP, the signature proof on a unix socket. */
   secureServer(socket: Socket, ctx: LinkContext): Promise<SecuredLink> {
-    if (ctx.transport === 'unix') return runMutualProof(socket, true, this.#scheme, ctx.signal);
-    return tlsServer(socket, this.#context, this.#trust(), ctx.signal);
+    if (ctx.transport === 'unix') return runMutualProof(socket, true, this.#scheme, ctx);
+    return tlsServer(socket, this.#credentials, this.#trust(), ctx.signal);
+  }
+
+  /**
+   * Re-checks a peer proven earlier: `L8_ERR_CERT_REVOKED` once its certificate (fingerprint, or serial
+   * when this provider proved it) is on the revocation list, re-read when `revoked.json` changes;
+   * `L8_ERR_CERT_EXPIRED` once `now` (epoch ms, default the clock) is past its `notAfter`; else undefined.
+   */
+  recheck(peer: PeerIdentity, now = Date.now()): L8Error | undefined {
+    const fp = peer.fingerprint;
+    if (fp !== undefined && this.#trust().revoked.matches(fp, this.#serials.get(fp))) {
+      return l8error('L8_ERR_CERT_REVOKED', `certificate of ${peer.subject} is revoked`);
+    }
+    if (peer.notAfter !== undefined && now > peer.notAfter) {
+      return l8error(
+        'L8_ERR_CERT_EXPIRED',
+        `certificate of ${peer.subject} expired at ${new Date(peer.notAfter).toISOString()}`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Per-certificate hosting rules from `acl.json` (`hosting`); a VNet certificate never hosts. */
+  canHost(peer: PeerIdentity, service: string, area: number): boolean {
+    return this.#access.canHost(peer, service, area);
   }
 
   /**
@@ -133,8 +167,15 @@ export class TlsProvider implements SecurityProvider {
   }
 
   #trust(): TrustAnchor {
-    return { ca: this.#ca, revoked: this.#fixedRevoked ?? this.#revocations() };
+    return { ca: this.#ca, revoked: this.#fixedRevoked ?? this.#revocations(), accepted: this.#accepted };
   }
+
+  /** Notes the serial of each certificate proven, for {@link TlsProvider.recheck}; the oldest go first. */
+  readonly #accepted = (fingerprint: string, serial: string): void => {
+    if (this.#serials.has(fingerprint)) return;
+    if (this.#serials.size >= MAX_REMEMBERED) this.#serials.delete(this.#serials.keys().next().value as string);
+    this.#serials.set(fingerprint, serial);
+  };
 
   /** The revocation list of the directory, re-read when `revoked.json` changes. */
   #revocations(): RevocationList {
@@ -152,6 +193,9 @@ export class TlsProvider implements SecurityProvider {
     return this.#tokens;
   }
 }
+
+/** How many proven certificates' serials a provider remembers for {@link TlsProvider.recheck}. */
+const MAX_REMEMBERED = 4096;
 
 function readNodePem(options: TlsProviderOptions): TlsPemOptions {
   const { dir, node } = options;

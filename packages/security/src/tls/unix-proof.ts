@@ -12,14 +12,17 @@ export interface NodeCredentials {
   readonly privateKey: KeyObject;
 }
 
-/** Domain separation, so a proof signature can never be replayed as any other Layer8 signature. */
-const CONTEXT = 'l8-tls-unix-proof-v1|';
+/**
+ * Domain separation, so a proof signature can never be replayed as any other Layer8 signature. v2: the
+ * transcript binds both node ids and the direction (link/mutual-proof.ts).
+ */
+const CONTEXT = 'l8-tls-unix-proof-v2|';
 
 /**
  * The membership proof on a unix socket, where there is no TLS (the socket file's mode protects the
- * link): each side sends its certificate in its challenge and signs the transcript (both nonces and its
- * role) with its node key; the other checks the certificate against the overlay CA, its validity and the
- * revocation list, then the signature. `trust` is called per handshake so revocations apply at once.
+ * link): each side sends its certificate in its challenge and signs the transcript (direction, both node
+ * ids, both nonces) with its node key; the other checks the certificate against the overlay CA, its
+ * validity and the revocation list, then the signature. The proven peer has the certificate's role. `trust` is called per handshake so revocations apply at once.
  */
 export function unixProofScheme(own: NodeCredentials, trust: () => TrustAnchor): ProofScheme {
   const digest = digestOf(algorithmOf(own.privateKey));

@@ -11,6 +11,7 @@ const OID = {
   ecdsaSha256: '1.2.840.10045.4.3.2',
   ed25519: '1.3.101.112',
   commonName: '2.5.4.3',
+  organizationalUnit: '2.5.4.11',
   subjectKeyId: '2.5.29.14',
   keyUsage: '2.5.29.15',
   subjectAltName: '2.5.29.17',
@@ -21,12 +22,17 @@ const OID = {
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
 
-/** What a certificate says. Names are common names only (`CN=…`). */
+/** The extended key usages a node certificate can carry. */
+export type NodeUsage = 'serverAuth' | 'clientAuth';
+
+/** What a certificate says. The issuer is a common name (`CN=…`); the subject may add one unit (`OU=…`). */
 export interface CertificateSpec {
   /** Hex serial number, positive. */
   readonly serial: string;
   readonly issuer: string;
   readonly subject: string;
+  /** The subject's organizational unit: where a node certificate states its role (`vnet`, `vnic`). */
+  readonly unit?: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly publicKey: KeyObject;
@@ -38,6 +44,8 @@ export interface CertificateSpec {
   readonly ca: boolean;
   readonly dns?: readonly string[];
   readonly ips?: readonly string[];
+  /** Extended key usages of a node certificate. Default both: every member is TLS server and client. */
+  readonly usages?: readonly NodeUsage[];
 }
 
 /** A revoked certificate in a CRL. */
@@ -62,7 +70,7 @@ export function buildCertificate(spec: CertificateSpec): string {
     algId,
     name(spec.issuer),
     seq(time(spec.notBefore), time(spec.notAfter)),
-    name(spec.subject),
+    name(spec.subject, spec.unit),
     spkiDer(spec.publicKey),
     explicit(3, seq(...extensions(spec))),
   );
@@ -97,8 +105,10 @@ function signed(tbs: Buffer, algId: Buffer, key: KeyObject): Buffer {
   return seq(tbs, algId, bits(sign(digestOf(algorithmOf(key)), tbs, key)));
 }
 
-function name(cn: string): Buffer {
-  return seq(set(seq(oid(OID.commonName), utf8(cn))));
+/** An RDNSequence: the unit first (the wider scope), then the common name, one attribute per RDN. */
+function name(cn: string, unit?: string): Buffer {
+  const ou = unit === undefined ? [] : [set(seq(oid(OID.organizationalUnit), utf8(unit)))];
+  return seq(...ou, set(seq(oid(OID.commonName), utf8(cn))));
 }
 
 function extension(id: string, critical: boolean, value: Buffer): Buffer {
@@ -117,7 +127,7 @@ function extensions(spec: CertificateSpec): Buffer[] {
   return [
     extension(OID.basicConstraints, true, seq()),
     keyUsage(0x80, 0x07),
-    extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth), oid(OID.clientAuth))),
+    extension(OID.extKeyUsage, false, seq(...(spec.usages ?? ['serverAuth', 'clientAuth']).map((u) => oid(OID[u])))),
     extension(OID.subjectAltName, false, seq(...altNames(spec))),
     ...common,
   ];

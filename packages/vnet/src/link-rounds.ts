@@ -1,0 +1,59 @@
+import type { TrafficCounters } from '@layer8/health';
+import { encodeControl, type L8Error, l8error } from '@layer8/protocol';
+import type { Connection } from './connection.ts';
+import type { VNet } from './vnet.ts';
+
+/** Counters of control traffic, read by tests that bound the cost of a heartbeat round. */
+export interface ControlCounters {
+  heartbeatsSent: number;
+  healthSent: number;
+  rounds: number;
+}
+
+/** Every open link of a VNet: local VNics, then peer VNets. */
+export function allLinks(vnet: VNet): Connection[] {
+  return [...vnet.locals.values(), ...vnet.peers.values()];
+}
+
+/**
+ * One heartbeat round (DESIGN.md §5): closes links silent for the deadline with `L8_ERR_TIMEOUT` and
+ * sends a heartbeat on links idle for half of it. Cost grows with the number of links, not its square.
+ */
+export function heartbeatRound(vnet: VNet, counters: ControlCounters): void {
+  const now = performance.now();
+  const deadline = vnet.options.heartbeatMs;
+  const hb = encodeControl(vnet.id, { t: 'hb' });
+  counters.rounds++;
+  for (const c of allLinks(vnet)) {
+    if (now - c.link.lastReceivedAt > deadline) {
+      c.link.close(
+        l8error('L8_ERR_TIMEOUT', `no frame from ${c.hello.alias} within the ${deadline} ms heartbeat deadline`),
+      );
+    } else if (now - c.link.lastSentAt >= deadline / 2 && c.link.trySend(hb)) {
+      counters.heartbeatsSent++;
+    }
+  }
+}
+
+/**
+ * Re-checks every open link's identity with the provider (a revocation list that changed, a certificate
+ * that expired) and hands the ones to close, with their error, to `refuse`.
+ */
+export function recheckRound(vnet: VNet, refuse: (conn: Connection, error: L8Error) => void): void {
+  for (const c of allLinks(vnet)) {
+    const error = vnet.options.provider.recheck(c.opened.peer);
+    if (error !== undefined) refuse(c, error);
+  }
+}
+
+/** The traffic of every open link, summed, for the VNet's own stats. */
+export function trafficOf(vnet: VNet): TrafficCounters {
+  const t = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  for (const { link } of allLinks(vnet)) {
+    t.framesIn += link.stats.framesIn;
+    t.framesOut += link.stats.framesOut;
+    t.bytesIn += link.stats.bytesIn;
+    t.bytesOut += link.stats.bytesOut;
+  }
+  return t;
+}
