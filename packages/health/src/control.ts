@@ -1,65 +1,93 @@
-import { z } from 'zod';
-import { deltaSchema, serviceAreaSchema, statsSchema } from './schema.ts';
+import type { WireError } from '@layer8/protocol';
+import type { HealthDelta, NodeStats, ServiceArea } from './record.ts';
+import { arrayOf, HEALTH_LIMITS, parseDelta, parseServices, parseStats } from './schema.ts';
 
 /**
- * The control messages of the overlay (docs/protocol.md §6.3) as schemas: every CONTROL body a link
- * delivers is checked against the schema of what that kind of link may send before anything is stored.
- * A body that fails closes the link with `L8_ERR_MALFORMED_FRAME`.
+ * The control messages of the overlay (docs/protocol.md §6.3) as parse functions: every CONTROL body a
+ * link delivers is checked against what that kind of link may send before anything is stored. A body
+ * that matches no message closes the link with `L8_ERR_MALFORMED_FRAME`.
  */
 
-/** Announced services before the per-node bound is applied (that one is a limit, not a malformed frame). */
-const announced = z.array(serviceAreaSchema).max(65_536);
-
-const hb = z.object({ t: z.literal('hb') });
-const resync = z.object({ t: z.literal('resync') });
-
-/** What a local VNic may send its VNet. */
-export const localControlSchema = z.discriminatedUnion('t', [
-  hb,
-  resync,
-  z.object({ t: z.literal('services'), services: announced }),
-  z.object({ t: z.literal('stats'), stats: statsSchema }),
-]);
-
-const wireError = z.object({ code: z.string().max(64), message: z.string().max(4096), data: z.unknown().optional() });
-
-/** What a peer VNet may send. */
-export const peerControlSchema = z.discriminatedUnion('t', [
-  hb,
-  resync,
-  z.object({ t: z.literal('health'), delta: deltaSchema }),
-  z.object({ t: z.literal('close'), error: wireError }),
-]);
-
-/** What a VNet may send a local VNic. */
-export const vnetControlSchema = z.discriminatedUnion('t', [
-  hb,
-  z.object({ t: z.literal('health'), deltas: z.array(deltaSchema).max(65_536) }),
-  z.object({ t: z.literal('drop'), vnet: z.string() }),
-  z.object({ t: z.literal('close'), error: wireError }),
-]);
+/** Announced services are parsed up to this many; the per-node bound is a limit (`L8_ERR_LIMIT`), not a malformed frame. */
+const ANNOUNCED_MAX = 65_536;
 
 /** A control message from a local VNic. */
-export type LocalControl = z.infer<typeof localControlSchema>;
+export type LocalControl =
+  | { readonly t: 'hb' }
+  | { readonly t: 'resync' }
+  | { readonly t: 'services'; readonly services: ServiceArea[] }
+  | { readonly t: 'stats'; readonly stats: NodeStats };
+
 /** A control message from a peer VNet. */
-export type PeerControl = z.infer<typeof peerControlSchema>;
+export type PeerControl =
+  | { readonly t: 'hb' }
+  | { readonly t: 'resync' }
+  | { readonly t: 'health'; readonly delta: HealthDelta }
+  | { readonly t: 'close'; readonly error: WireError };
+
 /** A control message from a VNet to its VNic. */
-export type VNetControl = z.infer<typeof vnetControlSchema>;
+export type VNetControl =
+  | { readonly t: 'hb' }
+  | { readonly t: 'health'; readonly deltas: HealthDelta[] }
+  | { readonly t: 'drop'; readonly vnet: string }
+  | { readonly t: 'close'; readonly error: WireError };
+
+function bodyOf(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** A wire error (docs/protocol.md §5) with a bounded code and message; `data` is kept as sent. */
+export function parseWireError(value: unknown): WireError | undefined {
+  const o = bodyOf(value);
+  if (typeof o?.code !== 'string' || o.code.length > 64 || typeof o.message !== 'string' || o.message.length > 4096) {
+    return undefined;
+  }
+  return o.data === undefined
+    ? { code: o.code, message: o.message }
+    : { code: o.code, message: o.message, data: o.data };
+}
 
 /** Checks a control body from a local VNic; undefined when it matches no message. */
-export function parseLocalControl(body: unknown): LocalControl | undefined {
-  const r = localControlSchema.safeParse(body);
-  return r.success ? r.data : undefined;
+export function parseLocalControl(value: unknown): LocalControl | undefined {
+  const o = bodyOf(value);
+  if (o?.t === 'hb' || o?.t === 'resync') return { t: o.t };
+  if (o?.t === 'services') {
+    const services = parseServices(o.services, ANNOUNCED_MAX);
+    return services === undefined ? undefined : { t: 'services', services };
+  }
+  if (o?.t === 'stats') {
+    const stats = parseStats(o.stats);
+    return stats === undefined ? undefined : { t: 'stats', stats };
+  }
+  return undefined;
 }
 
 /** Checks a control body from a peer VNet; undefined when it matches no message. */
-export function parsePeerControl(body: unknown): PeerControl | undefined {
-  const r = peerControlSchema.safeParse(body);
-  return r.success ? r.data : undefined;
+export function parsePeerControl(value: unknown): PeerControl | undefined {
+  const o = bodyOf(value);
+  if (o?.t === 'hb' || o?.t === 'resync') return { t: o.t };
+  if (o?.t === 'health') {
+    const delta = parseDelta(o.delta);
+    return delta === undefined ? undefined : { t: 'health', delta };
+  }
+  return o?.t === 'close' ? closeOf(o) : undefined;
 }
 
 /** Checks a control body from the VNet (VNic side); undefined when it matches no message. */
-export function parseVNetControl(body: unknown): VNetControl | undefined {
-  const r = vnetControlSchema.safeParse(body);
-  return r.success ? r.data : undefined;
+export function parseVNetControl(value: unknown): VNetControl | undefined {
+  const o = bodyOf(value);
+  if (o?.t === 'hb') return { t: 'hb' };
+  if (o?.t === 'health') {
+    const deltas = arrayOf(o.deltas, HEALTH_LIMITS.maxRecordsPerDelta, parseDelta);
+    return deltas === undefined ? undefined : { t: 'health', deltas };
+  }
+  if (o?.t === 'drop') return typeof o.vnet === 'string' ? { t: 'drop', vnet: o.vnet } : undefined;
+  return o?.t === 'close' ? closeOf(o) : undefined;
+}
+
+function closeOf(o: Record<string, unknown>): { t: 'close'; error: WireError } | undefined {
+  const error = parseWireError(o.error);
+  return error === undefined ? undefined : { t: 'close', error };
 }

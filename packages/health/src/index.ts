@@ -1,14 +1,12 @@
 /** @layer8/health: health records, the replicated table and load sampling (DESIGN.md §5). */
 export {
   type LocalControl,
-  localControlSchema,
   type PeerControl,
   parseLocalControl,
   parsePeerControl,
   parseVNetControl,
-  peerControlSchema,
+  parseWireError,
   type VNetControl,
-  vnetControlSchema,
 } from './control.ts';
 export { type HealthEvent, type HealthListener, HealthTable, type RecordGuard } from './health-table.ts';
 export type {
@@ -19,14 +17,12 @@ export type {
   ServiceArea,
 } from './record.ts';
 export {
-  deltaSchema,
+  arrayOf,
   HEALTH_LIMITS,
   parseDelta,
+  parseRecord,
+  parseServiceArea,
   parseServices,
   parseStats,
-  recordSchema,
-  serviceAreaSchema,
-  servicesSchema,
-  statsSchema,
 } from './schema.ts';
 export { StatsSampler, type TrafficCounters } from './stats.ts';

@@ -42,7 +42,7 @@ export function isSourceOf(id: Uint8Array, frame: Buffer): boolean {
  * member cannot guess which one is pending; each waiter keeps the node its answer must come from
  * ({@link targetOf}).
  *
- * Invariants: every key of `#waiting` is in 1..2^32-1 and unique; `#pool[#drawn..]` holds random values
+ * Invariants: every key of `#waiting` is in 1..2^31-1 and unique; `#pool[#drawn..]` holds random values
  * not yet used (refilled when `#drawn` reaches its end); the sweep timer is set exactly while `#waiting`
  * is not empty.
  */
@@ -157,7 +157,8 @@ export class PendingTable {
         this.#fill(this.#pool);
         this.#drawn = 0;
       }
-      seq = this.#pool[this.#drawn++] as number;
+      // 31 bits: a small integer in V8, so the table's keys never allocate (a uint32 past 2^31 would)
+      seq = (this.#pool[this.#drawn++] as number) & 0x7fffffff;
     } while (seq === 0 || this.#waiting.has(seq));
     return seq;
   }
