@@ -19,8 +19,8 @@ interface Waiter {
 /** How often the deadline sweep runs while requests are pending, ms. */
 export const SWEEP_MS = 20;
 
-/** Random sequences drawn per refill of the pool. */
-const POOL_SIZE = 256;
+/** Random sequences drawn per refill of the pool (one randomFillSync per 4096 requests). */
+const POOL_SIZE = 4096;
 
 /** Options of {@link PendingTable}. */
 export interface PendingTableOptions {
@@ -149,7 +149,7 @@ export class PendingTable {
     return () => signal.removeEventListener('abort', onAbort);
   }
 
-  /** A random sequence that is neither 0 nor pending; draws from a pool refilled 256 at a time. */
+  /** A random sequence that is neither 0 nor pending; draws from a pool refilled 4096 at a time. */
   #next(): number {
     let seq: number;
     do {
