@@ -22,7 +22,7 @@ describe('bounds a certificate holder cannot get past (TLS provider)', () => {
   const closers: (() => Promise<void>)[] = [];
 
   before(async () => {
-    await initSecurity({ dir: sec, nodes: ['honest', 'rogue', 'victim', 'pay-1'], vnets: ['vnet-a'] });
+    await initSecurity({ dir: sec, nodes: ['honest', 'rogue', 'victim', 'victim-vnic', 'pay-1'], vnets: ['vnet-a'] });
     writeFileSync(`${sec}/acl.json`, JSON.stringify({ hosting: [{ service: 'payments', names: ['pay-*'] }] }));
     vnet = new VNet({
       provider: tls('vnet-a'),
@@ -108,6 +108,24 @@ describe('bounds a certificate holder cannot get past (TLS provider)', () => {
     assert.equal(victim.closeReason(), 'L8_ERR_CERT_REVOKED');
     assert.equal(await codeOf(rogueLink(tls('victim'), vnet.addresses.tcp)), 'L8_ERR_CERT_REVOKED');
     await honestJoins();
+  });
+
+  test('a revoked VNic is told L8_ERR_CERT_REVOKED, stops retrying and fails every call with it', async () => {
+    let fatal: string | undefined;
+    const v = new VNic({
+      provider: tls('victim-vnic'),
+      vnet: { path: `${dir.path}/v.sock` },
+      onFatal: (e) => (fatal = e.code),
+    });
+    closers.push(() => v.close());
+    await v.connect();
+    revoke(sec, 'victim-vnic');
+    await waitFor(() => v.closedWith !== undefined, { what: 'VNic refused for good' });
+    assert.equal(v.closedWith?.code, 'L8_ERR_CERT_REVOKED');
+    assert.equal(fatal, 'L8_ERR_CERT_REVOKED');
+    assert.equal(await codeOf(v.request({ service: 'small' }, {})), 'L8_ERR_CERT_REVOKED');
+    assert.equal(await codeOf(v.connect()), 'L8_ERR_CERT_REVOKED');
+    assert.equal(vnet.locals.has(v.id), false);
   });
 
   test('the maxFrame a VNic announces is respected: larger frames are refused to the sender, its link stays', async () => {

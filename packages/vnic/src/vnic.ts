@@ -222,6 +222,7 @@ export class VNic {
    */
   request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {
     try {
+      if (this.#isClosed()) throw this.#notConnected();
       if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
       const area = target.area ?? 0;
       const mode = 'node' in target ? 'unicast' : (target.mode ?? 'round-robin');
