@@ -58,7 +58,7 @@ export function providerFrom(
 }
 
 function tlsProvider(dir: string, flags: SecurityFlags, env: NodeJS.ProcessEnv): TlsProvider {
-  return new TlsProvider({ dir, node: flags.node ?? (env.L8_NODE || hostname()) });
+  return new TlsProvider({ dir, node: flags.node ?? defaultNodeName(env) });
 }
 
 function devProvider(flags: SecurityFlags, env: NodeJS.ProcessEnv, warn: (m: string) => void): DevProvider {
@@ -90,4 +90,9 @@ function readPassphrase(file: string, warn: (m: string) => void): string {
   const passphrase = text.replace(/\r?\n$/, '');
   if (passphrase === '') throw l8error('L8_ERR_INVALID_ARGUMENT', `the dev passphrase file ${file} is empty`);
   return passphrase;
+}
+
+/** The certificate name a command uses without `--node`: `L8_NODE`, else this host's name. */
+export function defaultNodeName(env: NodeJS.ProcessEnv): string {
+  return env.L8_NODE || hostname();
 }

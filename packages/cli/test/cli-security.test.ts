@@ -27,6 +27,24 @@ describe('l8 security: roles, issuing and node bundles', () => {
     assert.match(bad.err, /L8_ERR_INVALID_ARGUMENT: .* holds no overlay CA/);
   });
 
+  test('init with no names issues this host a VNet certificate, and the printed start command works', async () => {
+    const own = join(dir, 'own');
+    const init = await l8(['security', 'init', '--dir', own], { L8_NODE: 'this-host' });
+    assert.equal(init.code, 0, init.err);
+    assert.equal(subject(join(own, 'this-host.crt')), 'OU=vnet\nCN=this-host');
+    const printed = /start it with: l8 (vnet start --security \S+ --node this-host)/.exec(init.out);
+    assert.ok(printed, init.out);
+    const args = [...(printed[1] as string).split(' '), '--port', '0', '--no-socket', '--host', '127.0.0.2'];
+    const { child } = await spawnL8(args, /listening on tcp/);
+    await stop(child);
+    const missing = await l8(['vnet', 'start', '--port', '0', '--no-socket', '--security', own, '--node', 'other']);
+    assert.equal(missing.code, 1);
+    assert.match(
+      missing.err,
+      /no certificate and key for node other \(certificates here: this-host\); pass --node NAME/,
+    );
+  });
+
   test('vnet start refuses a VNic certificate before it listens', async () => {
     const r = await l8(['vnet', 'start', '--port', '0', '--no-socket', '--security', sec, '--node', 'svc']);
     assert.equal(r.code, 1);

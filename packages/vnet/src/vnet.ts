@@ -135,13 +135,22 @@ export class VNet {
   }
 
   /**
-   * Listens on TCP (and the unix socket), dials the static peers and starts heartbeats.
-   * @throws L8_ERR_INSECURE when the provider refuses the host; L8_ERR_CONNECT when a listen fails.
+   * Listens on TCP (and the unix socket), dials the static peers and starts heartbeats. When a listen
+   * fails, whatever was already bound is released and the VNet is closed.
+   * @throws L8_ERR_INSECURE when the provider refuses the host or the socket path; L8_ERR_CONNECT when a listen fails.
    */
   async start(): Promise<VNetAddresses> {
     this.options.provider.checkAddress(this.options.host);
-    const tcp = await this.#listen('tcp', { host: this.options.host, port: this.options.port });
-    const unix = this.options.socketPath === false ? undefined : await this.#listenUnix(this.options.socketPath);
+    let tcp: { host: string; port: number };
+    let unix: string | undefined;
+    try {
+      tcp = await this.#listen('tcp', { host: this.options.host, port: this.options.port });
+      unix = this.options.socketPath === false ? undefined : await this.#listenUnix(this.options.socketPath);
+    } catch (err) {
+      // a half-started VNet (TCP bound, unix socket refused) would look alive: release what was bound
+      await this.close();
+      throw err;
+    }
     this.#addresses = unix === undefined ? { tcp } : { tcp, unix };
     this.control.start();
     for (const address of this.options.peers) this.addPeer(address);

@@ -55,7 +55,7 @@ export class DevProvider implements SecurityProvider {
     if (!this.#force) {
       throw l8error(
         'L8_ERR_INSECURE',
-        `the dev provider refuses the non-loopback address ${host} (links would be cleartext); pass force to override`,
+        `the dev provider refuses the non-loopback address ${host} (links would be cleartext); pass --force-insecure (the force option) to override`,
       );
     }
     this.#warn(`WARNING: Layer8 dev provider forced onto non-loopback address ${host}: traffic is cleartext`);

@@ -13,7 +13,10 @@ export interface FramedLinkOptions {
   readonly onClose?: (error: L8Error | undefined) => void;
   /** Largest frame accepted. Default 16 MiB. */
   readonly maxFrame?: number;
-  /** Bytes that may wait to be written before `send` refuses with `L8_ERR_BACKPRESSURE`. Default 8 MiB. */
+  /**
+   * Bytes that may wait to be written before `send` refuses with `L8_ERR_BACKPRESSURE`. Default 8 MiB.
+   * One frame larger than this is still sent when nothing else waits.
+   */
   readonly maxQueuedBytes?: number;
   /**
    * Frames after which a batch is written at once instead of at the end of the turn. Smaller batches
@@ -108,7 +111,16 @@ export class FramedLink {
 
   /** Whether `bytes` more can be queued without refusal. */
   canSend(bytes: number): boolean {
-    return !this.#closed && this.pendingBytes + bytes <= this.#maxQueued;
+    return !this.#closed && this.#fits(bytes);
+  }
+
+  /**
+   * Whether `size` more bytes fit the queue. The bound is on what waits, not on one frame: a frame
+   * larger than the queue (up to the frame maximum) goes when nothing else waits.
+   */
+  #fits(size: number): boolean {
+    const pending = this.pendingBytes;
+    return pending === 0 || pending + size <= this.#maxQueued;
   }
 
   /**
@@ -149,7 +161,7 @@ export class FramedLink {
    * reserved) when the link is closed or full.
    */
   reserve(size: number): number {
-    if (this.#closed || this.#batch.bytes + this.#stream.writableLength + size > this.#maxQueued) {
+    if (this.#closed || !this.#fits(size)) {
       if (!this.#closed) this.stats.refused++;
       return -1;
     }

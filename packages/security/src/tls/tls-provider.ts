@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -205,8 +205,20 @@ function readNodePem(options: TlsProviderOptions): TlsPemOptions {
   const files = nodeFiles(dir, node);
   const read = (f: string): string | undefined => (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
   const [ca, cert, key] = [read(join(dir, SecurityFiles.CA_CERT)), read(files.cert), read(files.key)];
-  if (ca === undefined || cert === undefined || key === undefined) {
-    throw l8error('L8_ERR_INVALID_ARGUMENT', `${dir} lacks ca.crt, ${node}.crt or ${node}.key; run l8 security init`);
+  if (ca === undefined) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', `${dir} holds no overlay CA (ca.crt); run l8 security init --dir ${dir}`);
+  }
+  if (cert === undefined || key === undefined) {
+    const names = existsSync(dir)
+      ? readdirSync(dir).filter(
+          (f) => f.endsWith('.key') && f !== SecurityFiles.CA_KEY && f !== SecurityFiles.TOKEN_KEY,
+        )
+      : [];
+    const have = names.map((f) => f.slice(0, -4)).join(', ') || 'none';
+    throw l8error(
+      'L8_ERR_INVALID_ARGUMENT',
+      `${dir} holds no certificate and key for node ${node} (certificates here: ${have}); pass --node NAME, or issue one with l8 security issue --dir ${dir} --node ${node}`,
+    );
   }
   const tokenPublicKey = read(join(dir, SecurityFiles.TOKEN_PUB));
   const tokenPrivateKey = read(join(dir, SecurityFiles.TOKEN_KEY));

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { L8Error } from '@layer8/protocol';
+import { devProvider, freePort, tempDir, waitFor } from '@layer8/testkit';
+import { VNet } from '@layer8/vnet';
+import { VNic } from '@layer8/vnic';
+
+test('a VNet that cannot bind its unix socket fails to start and releases its TCP port', async () => {
+  const dir = tempDir();
+  const first = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
+  await first.start();
+  const port = await freePort('127.0.0.3');
+  const second = new VNet({ provider: devProvider(), host: '127.0.0.3', port, socketPath: `${dir.path}/v.sock` });
+  await assert.rejects(second.start(), (e: L8Error) => e.code === 'L8_ERR_CONNECT');
+  assert.throws(
+    () => second.addresses,
+    (e: L8Error) => e.code === 'L8_ERR_INVALID_ARGUMENT',
+  );
+  const third = new VNet({ provider: devProvider(), host: '127.0.0.3', port, socketPath: false });
+  const a = await third.start();
+  assert.equal(a.tcp.port, port, 'the failed VNet released its TCP port');
+  await Promise.all([first.close(), third.close()]);
+  dir.remove();
+});
+
+test('a payload larger than the send queue but under the frame maximum crosses the overlay', async () => {
+  const dir = tempDir();
+  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
+  await vnet.start();
+  const a = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  const b = new VNic({ provider: devProvider(), vnet: vnet.addresses.tcp });
+  await Promise.all([a.connect(), b.connect()]);
+  b.subscribe('big', 0, (m) => m.payload.length);
+  await waitFor(() => a.health.instances('big', 0).length === 1);
+  const r = await a.request({ node: b.id, service: 'big' }, new Uint8Array(9 * 1024 * 1024), { timeoutMs: 20_000 });
+  assert.equal(r.json(), 9 * 1024 * 1024);
+  await Promise.all([a.close(), b.close()]);
+  await vnet.close();
+  dir.remove();
+});
