@@ -15,6 +15,7 @@ const ANNOUNCED_MAX = 65_536;
 export type LocalControl =
   | { readonly t: 'hb' }
   | { readonly t: 'resync' }
+  | { readonly t: 'bye' }
   | { readonly t: 'services'; readonly services: ServiceArea[] }
   | { readonly t: 'stats'; readonly stats: NodeStats };
 
@@ -52,7 +53,7 @@ export function parseWireError(value: unknown): WireError | undefined {
 /** Checks a control body from a local VNic; undefined when it matches no message. */
 export function parseLocalControl(value: unknown): LocalControl | undefined {
   const o = bodyOf(value);
-  if (o?.t === 'hb' || o?.t === 'resync') return { t: o.t };
+  if (o?.t === 'hb' || o?.t === 'resync' || o?.t === 'bye') return { t: o.t };
   if (o?.t === 'services') {
     const services = parseServices(o.services, ANNOUNCED_MAX);
     return services === undefined ? undefined : { t: 'services', services };

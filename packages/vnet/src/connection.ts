@@ -63,6 +63,8 @@ export class Connection {
   backlog: Buffer[] | undefined;
   /** Bytes in {@link backlog}. */
   backlogBytes = 0;
+  /** Set when a local VNic said goodbye (`bye`): its record is removed at once when the link closes. */
+  leaving = false;
 
   constructor(opened: OpenedLink, link: FramedLink, dialled: boolean) {
     this.opened = opened;

@@ -116,7 +116,8 @@ export class ControlPlane {
     } else {
       if (v.locals.get(conn.key) !== conn) return;
       v.locals.delete(conn.key);
-      this.#markUnreachable(conn.id);
+      if (conn.leaving) this.#publish([], [conn.id]);
+      else this.#markUnreachable(conn.id);
     }
     this.rebuild();
   }
@@ -236,6 +237,8 @@ export class ControlPlane {
       this.#dirty.add(from.id);
     } else if (body.t === 'resync') {
       this.#sendDump(from);
+    } else if (body.t === 'bye') {
+      from.leaving = true;
     }
   }
 

@@ -38,3 +38,23 @@ test('a payload larger than the send queue but under the frame maximum crosses t
   await vnet.close();
   dir.remove();
 });
+
+test('a VNic that closes cleanly leaves the health table at once, without passing through unreachable', async () => {
+  const dir = tempDir();
+  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
+  await vnet.start();
+  const a = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  const b = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  await Promise.all([a.connect(), b.connect()]);
+  await waitFor(() => a.health.get(b.id) !== undefined);
+  const events: string[] = [];
+  a.health.onChange((e) => {
+    if (e.record.id === b.id) events.push(e.type);
+  });
+  await b.close();
+  await waitFor(() => a.health.get(b.id) === undefined, { what: 'b removed' });
+  assert.deepEqual(events, ['removed']);
+  await a.close();
+  await vnet.close();
+  dir.remove();
+});

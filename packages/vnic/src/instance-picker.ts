@@ -1,23 +1,27 @@
 import type { HealthTable } from '@layer8/health';
 import type { NodeId } from '@layer8/protocol';
 
-/** The reachable instances of one (service, area), split by VNet, with a rotation counter. */
+/** The reachable instances of one (service, area), split by VNet. */
 interface Instances {
   readonly all: NodeId[];
   readonly byVnet: Map<NodeId, NodeId[]>;
-  turn: number;
 }
+
+/** (service, area) keys whose rotation is remembered, at most (then the counters start over). */
+const MAX_TURNS = 4096;
 
 /**
  * Picks one instance of (service, area) from the replicated health table: round-robin over every
  * reachable instance, or, given a VNet id, over that VNet's instances first (proximity).
  *
  * Invariant: `#cache` holds, per (service, area) asked for since the last health change, the
- * instances the table lists; any change of the table empties it (rotation restarts at 0).
+ * instances the table lists; any change of the table empties it. `#turns` keeps each key's rotation
+ * across those changes (a stats update elsewhere must not restart it), bounded by {@link MAX_TURNS}.
  */
 export class InstancePicker {
   readonly #health: HealthTable;
   readonly #cache = new Map<string, Instances>();
+  readonly #turns = new Map<string, number>();
 
   constructor(health: HealthTable) {
     this.#health = health;
@@ -35,16 +39,21 @@ export class InstancePicker {
     const near = nearVnet === undefined ? undefined : entry.byVnet.get(nearVnet);
     const from = near ?? entry.all;
     if (from.length === 0) return undefined;
-    return from[entry.turn++ % from.length];
+    const turn = this.#turns.get(key) ?? 0;
+    if (this.#turns.size >= MAX_TURNS && turn === 0) this.#turns.clear();
+    this.#turns.set(key, (turn + 1) % 0x40000000);
+    return from[turn % from.length];
   }
 
   #load(service: string, area: number): Instances {
     const byVnet = new Map<NodeId, NodeId[]>();
     const all: NodeId[] = [];
-    for (const r of this.#health.instances(service, area)) {
+    // sorted: the table's order changes when a record is rewritten, the rotation must not
+    const records = this.#health.instances(service, area).sort((x, y) => (x.id < y.id ? -1 : 1));
+    for (const r of records) {
       all.push(r.id);
       byVnet.set(r.vnet, [...(byVnet.get(r.vnet) ?? []), r.id]);
     }
-    return { all, byVnet, turn: 0 };
+    return { all, byVnet };
   }
 }

@@ -264,6 +264,8 @@ export class VNic {
     this.#sampler.close();
     this.#dispatch.clear();
     this.#pending.failAll(l8error('L8_ERR_CLOSED', 'VNic closed'));
+    // a clean goodbye: the VNet removes this node at once instead of showing it unreachable for a while
+    this.#control({ t: 'bye' });
     this.#link?.close();
     this.#ready?.reject(l8error('L8_ERR_CLOSED', 'VNic closed'));
   }

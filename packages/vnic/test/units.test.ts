@@ -132,4 +132,28 @@ describe('InstancePicker', () => {
     assert.equal(p.pick('s', 0, newNodeId()) !== undefined, true, 'falls back to any');
     assert.equal(p.pick('none', 0), undefined);
   });
+
+  test('keeps alternating when health changes between picks (a stats update must not restart the rotation)', () => {
+    const h = new HealthTable();
+    const rec = (id: string, n: number) => ({
+      id,
+      vnet: id,
+      alias: 'x',
+      role: 'vnic' as const,
+      services: [{ service: 's', area: 0 }],
+      status: 'up' as const,
+      startedAt: 0,
+      updatedAt: n,
+    });
+    const [a, b] = [newNodeId(), newNodeId()].sort();
+    h.upsert(rec(a as string, 0));
+    h.upsert(rec(b as string, 0));
+    const p = new InstancePicker(h);
+    const seen: string[] = [];
+    for (let i = 1; i <= 8; i++) {
+      seen.push(p.pick('s', 0) as string);
+      h.upsert(rec((i % 2 ? b : a) as string, i)); // rewriting a record reorders the table's index
+    }
+    assert.deepEqual(seen, [a, b, a, b, a, b, a, b]);
+  });
 });
