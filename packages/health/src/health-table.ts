@@ -24,14 +24,16 @@ function indexKey(service: string, area: number): string {
  * The replicated health table: every node's record, an index from (service, area) to the nodes that
  * host it, and per-writer sequence tracking for deltas.
  *
- * Invariants: `#index` holds exactly the services of the records in `#records`; `#seq` holds, for each
- * writer VNet, the sequence of the last delta applied from it.
+ * Invariants: `#index` holds exactly the services of the records in `#records`; `#sliceSize` the number
+ * of records per writer; `#seq` holds, for each writer VNet, the sequence of the last delta applied from it.
  */
 export class HealthTable {
   readonly #records = new Map<NodeId, HealthRecord>();
   readonly #index = new Map<string, Set<NodeId>>();
   readonly #seq = new Map<NodeId, number>();
   readonly #listeners = new Set<HealthListener>();
+  /** Records per writer VNet (the size of each slice). */
+  readonly #sliceSize = new Map<NodeId, number>();
   /** Records and removals refused by {@link HealthTable.applyDelta} (another writer's slice, or the guard). */
   skipped = 0;
 
@@ -87,10 +89,19 @@ export class HealthTable {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Number of records written by `vnet`. */
+  sliceSize(vnet: NodeId): number {
+    return this.#sliceSize.get(vnet) ?? 0;
+  }
+
   /** Inserts or replaces a record. */
   upsert(record: HealthRecord): void {
     const old = this.#records.get(record.id);
     if (old !== undefined) this.#unindex(old);
+    if (old?.vnet !== record.vnet) {
+      if (old !== undefined) this.#count(old.vnet, -1);
+      this.#count(record.vnet, 1);
+    }
     this.#records.set(record.id, record);
     this.#indexRecord(record);
     const type =
@@ -103,6 +114,7 @@ export class HealthTable {
     const old = this.#records.get(id);
     if (old === undefined) return false;
     this.#unindex(old);
+    this.#count(old.vnet, -1);
     this.#records.delete(id);
     this.#emit({ type: 'removed', record: old });
     return true;
@@ -142,6 +154,12 @@ export class HealthTable {
     const keep = new Set(upsert.map((r) => r.id));
     for (const r of this.sliceOf(writer)) if (!keep.has(r.id)) this.remove(r.id);
     for (const r of upsert) this.upsert(r);
+  }
+
+  #count(vnet: NodeId, by: number): void {
+    const n = (this.#sliceSize.get(vnet) ?? 0) + by;
+    if (n === 0) this.#sliceSize.delete(vnet);
+    else this.#sliceSize.set(vnet, n);
   }
 
   #indexRecord(r: HealthRecord): void {

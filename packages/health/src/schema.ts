@@ -12,6 +12,8 @@ export const HEALTH_LIMITS = {
   maxServicesPerNode: 512,
   /** Records or removals in one delta (a full slice of a large VNet included). */
   maxRecordsPerDelta: 65_536,
+  /** Records one peer VNet may hold in a table (its slice): more are skipped and counted. */
+  maxRecordsPerWriter: 4096,
   /** Longest certificate subject carried in a record. */
   maxSubject: 255,
   /** Largest record as JSON, bytes: announcements that would make it larger are refused (`L8_ERR_LIMIT`). */
@@ -112,8 +114,9 @@ export function parseRecord(value: unknown): HealthRecord | undefined {
     isCount(startedAt) &&
     isCount(updatedAt);
   if (!ok) return undefined;
-  const r: HealthRecord = { id, vnet, alias, role, services, status, startedAt, updatedAt };
-  return withOptional(r, o);
+  const r = withOptional({ id, vnet, alias, role, services, status, startedAt, updatedAt }, o);
+  // a VNet refuses announcements past maxRecordBytes; twice that leaves room for JSON escapes
+  return r !== undefined && Buffer.byteLength(JSON.stringify(r)) <= 2 * HEALTH_LIMITS.maxRecordBytes ? r : undefined;
 }
 
 function withOptional(r: HealthRecord, o: Record<string, unknown>): HealthRecord | undefined {

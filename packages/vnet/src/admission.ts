@@ -94,7 +94,9 @@ export class Admission {
     const v = this.#vnet;
     if (r.role === 'vnet' ? r.id !== writer.id : v.peers.has(r.id) || r.id === writer.id) return false;
     if (r.id === v.id || v.locals.has(nodeKey(r.id))) return false;
+    if (this.#vnetPins.has(r.id) && r.id !== writer.id) return false;
     const old = v.health.get(r.id);
+    if (old?.vnet !== writer.id && v.health.sliceSize(writer.id) >= HEALTH_LIMITS.maxRecordsPerWriter) return false;
     if (old === undefined || old.vnet === writer.id) return true;
     // a node that moved: its old VNet lost it, and the same certificate proved it on the new one
     return old.status === 'unreachable' && old.role === 'vnic' && r.role === 'vnic' && old.subject === r.subject;
@@ -102,7 +104,7 @@ export class Admission {
 
   #localError(hello: NodeHello, peer: PeerIdentity): L8Error | undefined {
     const v = this.#vnet;
-    if (hello.nodeId === v.id || v.peers.has(hello.nodeId)) {
+    if (hello.nodeId === v.id || v.peers.has(hello.nodeId) || this.#vnetPins.has(hello.nodeId)) {
       return l8error('L8_ERR_IDENTITY', `node id ${hello.nodeId} belongs to a VNet`);
     }
     const pinned = v.health.get(hello.nodeId)?.subject;
@@ -130,10 +132,33 @@ export class Admission {
     if (pinned !== undefined && pinned !== peer.subject) {
       return l8error('L8_ERR_IDENTITY', `VNet id ${hello.nodeId} is held by another certificate than ${peer.subject}`);
     }
-    if (pinned === undefined && this.#vnetPins.size >= MAX_VNET_PINS) {
-      this.#vnetPins.delete(this.#vnetPins.keys().next().value as string);
+    if (pinned === undefined && !this.#makeRoomForPin()) {
+      return l8error('L8_ERR_LIMIT', `this VNet already knows ${MAX_VNET_PINS} VNet ids`);
     }
-    this.#vnetPins.set(hello.nodeId, peer.subject);
+    return this.#peerLinksError(peer) ?? this.#pin(hello.nodeId, peer.subject);
+  }
+
+  #pin(id: string, subject: string): undefined {
+    this.#vnetPins.set(id, subject);
     return undefined;
+  }
+
+  /** Forgets the oldest pin of a VNet not linked now; false when every pinned VNet is linked. */
+  #makeRoomForPin(): boolean {
+    if (this.#vnetPins.size < MAX_VNET_PINS) return true;
+    for (const id of this.#vnetPins.keys()) {
+      if (this.#vnet.peers.has(id)) continue;
+      this.#vnetPins.delete(id);
+      return true;
+    }
+    return false;
+  }
+
+  /** Peer links of one VNet certificate are bounded like local links. */
+  #peerLinksError(peer: PeerIdentity): L8Error | undefined {
+    let n = 0;
+    for (const c of this.#vnet.peers.values()) if (c.subject === peer.subject) n++;
+    if (n < this.limits.maxLinksPerSubject) return undefined;
+    return l8error('L8_ERR_LIMIT', `${peer.subject} already holds ${n} peer links to this VNet (the maximum)`);
   }
 }

@@ -58,11 +58,13 @@ export class Connection {
   readonly maxFrame: number;
   /**
    * Health frames held back while a state dump is being sent in chunks (they follow it, in order);
-   * undefined when no dump is under way. Bounded: past the link's queue size the dump starts over.
+   * undefined when no dump is under way. Bounded: past the link's queue size the link is closed.
    */
   backlog: Buffer[] | undefined;
   /** Bytes in {@link backlog}. */
   backlogBytes = 0;
+  /** Set when a dump was asked for while one was running: it takes one more snapshot when done. */
+  redump = false;
   /** Set when a local VNic said goodbye (`bye`): its record is removed at once when the link closes. */
   leaving = false;
 

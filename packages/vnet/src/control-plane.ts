@@ -166,13 +166,14 @@ export class ControlPlane {
   #attachLocal(conn: Connection): boolean {
     const v = this.#vnet;
     v.locals.get(conn.key)?.link.close(l8error('L8_ERR_CONNECT', 'replaced by a new link of the same node'));
+    // queued deltas predate this node's dump: send them to the others first, not to it
+    this.#flushLocals();
     v.locals.set(conn.key, conn);
     clearTimeout(this.#removals.get(conn.id));
     this.#removals.delete(conn.id);
     const old = v.health.get(conn.id);
     const started = old?.startedAt ?? Date.now();
     const rec = this.#record(conn.id, conn.hello.alias, 'vnic', conn.hello.services, started, conn.subject);
-    this.#flushLocals();
     this.#sendDump(conn);
     this.#publish([rec], []);
     return true;
@@ -201,7 +202,7 @@ export class ControlPlane {
   #sendOwnSlice(conn: Connection): void {
     const v = this.#vnet;
     const snapshot = (): SliceSnapshot[] => [{ vnet: v.id, seq: this.#seq, records: v.health.sliceOf(v.id) }];
-    void sendDump(conn, v.id, snapshot, (delta) => ({ t: 'health', delta }), v.options.maxQueuedBytes);
+    void sendDump(conn, v.id, snapshot, (delta) => ({ t: 'health', delta }));
   }
 
   #peerControl(from: Connection, body: PeerControl): void {
@@ -220,7 +221,10 @@ export class ControlPlane {
       this.#send(from, { t: 'resync' });
       return;
     }
-    this.#localQueue.push(applied);
+    // a big delta from a peer goes on in parts (same sequence) that fit every VNic's frame maximum
+    for (const [i, upsert] of chunkBy(applied.upsert, jsonBytes, HEALTH_FRAME_BYTES).entries()) {
+      this.#localQueue.push(i === 0 ? { ...applied, upsert } : { ...applied, upsert, remove: [], part: true });
+    }
     if (!delta.stats) this.#flushLocals();
     this.rebuild();
   }
@@ -248,7 +252,9 @@ export class ControlPlane {
     this.#publish([{ ...rec, status: 'unreachable', updatedAt: Date.now() }], []);
     const timer = setTimeout(() => {
       this.#removals.delete(id);
-      if (!this.#vnet.locals.has(nodeKey(id))) this.#publish([], [id]);
+      this.#guarded('removal', () => {
+        if (!this.#vnet.locals.has(nodeKey(id))) this.#publish([], [id]);
+      });
     }, this.#vnet.options.heartbeatMs).unref();
     this.#removals.set(id, timer);
   }
@@ -271,7 +277,7 @@ export class ControlPlane {
     const delta: HealthDelta = { vnet: this.#vnet.id, seq: ++this.#seq, full: false, upsert, remove, stats };
     health.applyDelta({ ...delta, full: true, upsert: health.sliceOf(this.#vnet.id), remove: [] });
     const frame = encodeControl(this.#vnet.id, { t: 'health', delta });
-    for (const c of this.#vnet.peers.values()) if (!holdForDump(c, frame)) this.#sendFrame(c, frame);
+    for (const c of this.#vnet.peers.values()) if (!this.#hold(c, frame)) this.#sendFrame(c, frame);
     this.counters.healthSent += this.#vnet.peers.size;
     this.#localQueue.push(delta);
   }
@@ -283,7 +289,7 @@ export class ControlPlane {
     this.#localQueue = [];
     for (const deltas of runs) {
       const frame = encodeControl(this.#vnet.id, { t: 'health', deltas });
-      for (const c of this.#vnet.locals.values()) if (!holdForDump(c, frame)) this.#sendFrame(c, frame);
+      for (const c of this.#vnet.locals.values()) if (!this.#hold(c, frame)) this.#sendFrame(c, frame);
       this.counters.healthSent += this.#vnet.locals.size;
     }
   }
@@ -297,7 +303,7 @@ export class ControlPlane {
         seq: vnet === v.id ? this.#seq : (v.health.seqOf(vnet) ?? 0),
         records: v.health.sliceOf(vnet),
       }));
-    void sendDump(conn, v.id, snapshot, (d) => ({ t: 'health', deltas: [d] }), v.options.maxQueuedBytes);
+    void sendDump(conn, v.id, snapshot, (d) => ({ t: 'health', deltas: [d] }));
   }
 
   #statsRound(): void {
@@ -334,9 +340,13 @@ export class ControlPlane {
     return subject === undefined ? r : { ...r, subject };
   }
 
+  #hold(conn: Connection, frame: Buffer): boolean {
+    return holdForDump(conn, frame, this.#vnet.options.maxQueuedBytes);
+  }
+
   #toLocals(body: ControlBody): void {
     const frame = encodeControl(this.#vnet.id, body);
-    for (const c of this.#vnet.locals.values()) if (!holdForDump(c, frame)) this.#sendFrame(c, frame);
+    for (const c of this.#vnet.locals.values()) if (!this.#hold(c, frame)) this.#sendFrame(c, frame);
   }
 
   #send(conn: Connection, body: ControlBody): void {
@@ -344,6 +354,10 @@ export class ControlPlane {
   }
 
   #sendFrame(conn: Connection, frame: Buffer): void {
+    if (frame.length - 4 > conn.maxFrame) {
+      this.#vnet.drops.overMaxFrame++;
+      return;
+    }
     try {
       conn.link.send(frame);
     } catch {

@@ -1,5 +1,5 @@
 import type { HealthDelta, HealthRecord } from '@layer8/health';
-import { type ControlBody, encodeControl, type NodeId } from '@layer8/protocol';
+import { type ControlBody, encodeControl, l8error, type NodeId } from '@layer8/protocol';
 import type { Connection } from './connection.ts';
 
 /** Records per chunk of a dumped slice, at most. */
@@ -66,52 +66,66 @@ export function chunkBy<T>(
 /**
  * Sends a state dump to one connection in chunks that respect its send queue, waiting for room between
  * chunks; health frames published meanwhile are held in `conn.backlog` and follow the dump in order.
- * If the backlog outgrows `maxBacklogBytes` it is dropped and the dump starts over from a fresh
- * snapshot (the newer snapshot contains everything the dropped frames said).
+ * One dump runs per connection: asking again while one runs (a `resync`) makes it take one more fresh
+ * snapshot when it is done. Chunks are encoded one at a time, so a dump holds one snapshot of record
+ * references, not the encoded table. A backlog over `maxBacklogBytes` closes the link with
+ * `L8_ERR_BACKPRESSURE` (see {@link holdForDump}): a reader that slow reconnects and gets a fresh dump.
  *
  * `bodyOf` wraps one delta in the control body the receiver expects (`deltas` for a VNic, `delta` for a
- * peer VNet). Resolves when the dump and its backlog are sent, or the link closed.
+ * peer VNet). Resolves when the dump and its backlog are sent, or the link closed; never rejects.
  */
 export async function sendDump(
   conn: Connection,
   source: NodeId,
   snapshot: () => readonly SliceSnapshot[],
   bodyOf: (d: HealthDelta) => ControlBody,
-  maxBacklogBytes: number,
 ): Promise<void> {
-  for (;;) {
-    conn.backlog = [];
-    conn.backlogBytes = 0;
-    const frames = chunkSlices(snapshot()).map((d) => encodeControl(source, bodyOf(d)));
-    if (!(await sendAll(conn, frames)) || (await drainBacklog(conn, maxBacklogBytes))) break;
+  if (conn.backlog !== undefined) {
+    conn.redump = true;
+    return;
   }
-  conn.backlog = undefined;
+  conn.backlog = [];
   conn.backlogBytes = 0;
+  try {
+    do {
+      conn.redump = false;
+      for (const d of chunkSlices(snapshot())) if (!(await sendOne(conn, encodeControl(source, bodyOf(d))))) return;
+      if (!(await drainBacklog(conn))) return;
+    } while (conn.redump && !conn.link.closed);
+  } catch {
+    // a fault of this dump must not become an unhandled rejection; the link's own checks close it
+  } finally {
+    conn.backlog = undefined;
+    conn.backlogBytes = 0;
+    conn.redump = false;
+  }
 }
 
-/** Holds a health frame for a connection that is being dumped. Returns false when it was not dumping. */
-export function holdForDump(conn: Connection, frame: Buffer): boolean {
+/**
+ * Holds a health frame for a connection that is being dumped. Returns false when it was not dumping.
+ * A backlog over `maxBytes` closes the link (`L8_ERR_BACKPRESSURE`) rather than growing without bound.
+ */
+export function holdForDump(conn: Connection, frame: Buffer, maxBytes: number): boolean {
   if (conn.backlog === undefined) return false;
+  if (conn.backlogBytes + frame.length > maxBytes) {
+    conn.backlog = [];
+    conn.backlogBytes = 0;
+    conn.link.close(l8error('L8_ERR_BACKPRESSURE', 'health backlog over the send queue while a state dump waits'));
+    return true;
+  }
   conn.backlog.push(frame);
   conn.backlogBytes += frame.length;
   return true;
 }
 
-/** Sends the backlog in order; true when done (or the link closed), false when it overflowed (redo). */
-async function drainBacklog(conn: Connection, maxBytes: number): Promise<boolean> {
+/** Sends the backlog in order; false when the link closed. */
+async function drainBacklog(conn: Connection): Promise<boolean> {
   for (;;) {
-    const backlog = conn.backlog ?? [];
-    if (conn.backlogBytes > maxBytes) return false;
-    const frame = backlog.shift();
+    const frame = conn.backlog?.shift();
     if (frame === undefined) return true;
     conn.backlogBytes -= frame.length;
-    if (!(await sendOne(conn, frame))) return true;
+    if (!(await sendOne(conn, frame))) return false;
   }
-}
-
-async function sendAll(conn: Connection, frames: readonly Buffer[]): Promise<boolean> {
-  for (const f of frames) if (!(await sendOne(conn, f))) return false;
-  return true;
 }
 
 /** Waits for room, then queues; false when the link closed. */

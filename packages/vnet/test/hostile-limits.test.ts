@@ -22,7 +22,11 @@ describe('bounds a certificate holder cannot get past (TLS provider)', () => {
   const closers: (() => Promise<void>)[] = [];
 
   before(async () => {
-    await initSecurity({ dir: sec, nodes: ['honest', 'rogue', 'victim', 'victim-vnic', 'pay-1'], vnets: ['vnet-a'] });
+    await initSecurity({
+      dir: sec,
+      nodes: ['honest', 'rogue', 'victim', 'victim-vnic', 'pay-1'],
+      vnets: ['vnet-a', 'vnet-rogue'],
+    });
     writeFileSync(`${sec}/acl.json`, JSON.stringify({ hosting: [{ service: 'payments', names: ['pay-*'] }] }));
     vnet = new VNet({
       provider: tls('vnet-a'),
@@ -126,6 +130,49 @@ describe('bounds a certificate holder cannot get past (TLS provider)', () => {
     assert.equal(await codeOf(v.request({ service: 'small' }, {})), 'L8_ERR_CERT_REVOKED');
     assert.equal(await codeOf(v.connect()), 'L8_ERR_CERT_REVOKED');
     assert.equal(vnet.locals.has(v.id), false);
+  });
+
+  test('review: an empty service name in a hello is refused before it can poison peers', async () => {
+    const hello = helloOf(newNodeId(), 'vnic', { services: [{ service: '', area: 0 }] });
+    assert.equal(await codeOf(rogueLink(tls('rogue'), vnet.addresses.tcp, hello)), 'L8_ERR_HANDSHAKE');
+  });
+
+  test('review: nothing read after a refusal is handled (a bad message and a delta in one write)', async () => {
+    const id = newNodeId();
+    const rogue = await rogueLink(tls('vnet-rogue'), vnet.addresses.tcp, helloOf(id, 'vnet'));
+    const rec = (n: string) => ({
+      id: n,
+      vnet: id,
+      alias: 'g',
+      role: 'vnic',
+      services: [],
+      status: 'up',
+      startedAt: 1,
+      updatedAt: 1,
+    });
+    rogue.link.send(encodeControl(id, { t: 'bogus' }));
+    rogue.link.send(
+      encodeControl(id, {
+        t: 'health',
+        delta: { vnet: id, seq: 1, full: true, upsert: [rec(newNodeId())], remove: [] },
+      }),
+    );
+    await waitFor(() => rogue.link.closed, { what: 'rogue peer refused' });
+    assert.equal(rogue.closeReason(), 'L8_ERR_MALFORMED_FRAME');
+    assert.equal(vnet.health.sliceSize(id), 0, 'no ghost records of the refused peer');
+  });
+
+  test('review: a burst of resyncs runs one dump at a time, not one per message', async () => {
+    const rogue = await rogueLink(tls('rogue'), vnet.addresses.tcp);
+    await waitFor(() => rogue.controls.some((c) => c.t === 'health'), { what: 'first dump' });
+    const before = rogue.controls.filter((c) => c.t === 'health').length;
+    for (let i = 0; i < 200; i++) rogue.link.send(encodeControl(rogue.id, { t: 'resync' }));
+    rogue.link.send(encodeControl(rogue.id, { t: 'services', services: [{ service: 'after-resyncs', area: 0 }] }));
+    await waitFor(() => vnet.health.instances('after-resyncs', 0).length === 1, { what: 'link still served' });
+    await waitFor(() => rogue.controls.some((c) => JSON.stringify(c).includes('after-resyncs')), { what: 'echo' });
+    const dumps = rogue.controls.filter((c) => c.t === 'health').length - before;
+    assert.ok(dumps < 20, `${dumps} health frames for 200 resyncs`);
+    rogue.link.close();
   });
 
   test('the maxFrame a VNic announces is respected: larger frames are refused to the sender, its link stays', async () => {

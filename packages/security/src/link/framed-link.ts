@@ -74,6 +74,8 @@ export class FramedLink {
     const stats = this.stats;
     this.#decoder = new FrameDecoder(
       (frame) => {
+        // a link closed mid-chunk (refused, revoked) delivers nothing more of what was already read
+        if (this.#closed) return;
         stats.framesIn++;
         onFrame(frame);
       },

@@ -97,7 +97,7 @@ function parseHello(body: Record<string, unknown>): NodeHello {
     vnet,
     alias,
     role,
-    services,
+    services: services.map(({ service, area }) => ({ service, area })),
     maxFrame: maxFrame as number,
     heartbeatMs: heartbeatMs as number,
   };
@@ -108,6 +108,7 @@ function isServiceArea(s: unknown): s is { service: string; area: number } {
   const { service, area } = s as Record<string, unknown>;
   return (
     typeof service === 'string' &&
+    service.length > 0 &&
     Buffer.byteLength(service) <= MAX_SERVICE_BYTES &&
     Number.isInteger(area) &&
     (area as number) >= 0 &&
