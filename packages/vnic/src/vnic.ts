@@ -38,12 +38,15 @@ import type { LeaderResolver, RequestOptions, Target, VNicOptions } from './vnic
 /** Connection state of a VNic. */
 export type VNicState = 'idle' | 'connecting' | 'connected' | 'closed';
 
-/** Refusals that a reconnect cannot fix: the VNic stops and reports them (`VNicOptions.onFatal`). */
+/**
+ * Refusals that a reconnect cannot fix: the VNic stops and reports them (`VNicOptions.onFatal`).
+ * `L8_ERR_IDENTITY` is not one: a node id pinned to another certificate is freed when that record
+ * leaves the table (and a peer VNet must not be able to lock a node out for good), so it is retried.
+ */
 const FATAL_CODES: ReadonlySet<string> = new Set([
   'L8_ERR_CERT_REVOKED',
   'L8_ERR_CERT_EXPIRED',
   'L8_ERR_AUTH',
-  'L8_ERR_IDENTITY',
   'L8_ERR_FORBIDDEN',
   'L8_ERR_LIMIT',
 ]);
@@ -160,7 +163,7 @@ export class VNic {
    * Connects to the VNet and resolves once the health table holds the VNet's slice. Keeps reconnecting
    * afterwards until {@link close}. Rejects if the first attempt fails with a non-retryable error
    * (wrong provider, wrong version); retryable failures are retried. A security refusal (revoked or
-   * expired certificate, `L8_ERR_AUTH`, `L8_ERR_IDENTITY`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), at the
+   * expired certificate, `L8_ERR_AUTH`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), at the
    * handshake or announced by the VNet before it closes the link, stops the VNic for good: see
    * {@link closedWith} and `VNicOptions.onFatal`.
    */
