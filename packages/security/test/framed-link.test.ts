@@ -74,6 +74,22 @@ describe('FramedLink send queue and close', () => {
     assert.equal(closedWith, undefined);
   });
 
+  test("a frame handler of this process that throws closes the link as an internal fault, not the peer's", async () => {
+    const [x, y] = await socketPair();
+    let error: L8Error | undefined;
+    const link = new FramedLink(x, {
+      onFrame: () => {
+        throw new Error('handler bug');
+      },
+      onClose: (e) => (error = e),
+    }).start();
+    const peer = new FramedLink(y, { onFrame: () => undefined }).start();
+    peer.send(frame(10));
+    await until(() => link.closed);
+    assert.equal(error?.code, 'L8_ERR_INTERNAL');
+    peer.close();
+  });
+
   test('an owner whose close handler throws does not turn close into a crash', async () => {
     const [x] = await socketPair();
     const link = new FramedLink(x, {

@@ -58,3 +58,18 @@ test('a VNic that closes cleanly leaves the health table at once, without passin
   await vnet.close();
   dir.remove();
 });
+
+test('connect() twice shares one connection attempt and resolves both callers', async () => {
+  const dir = tempDir();
+  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
+  await vnet.start();
+  const v = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  const first = v.connect();
+  assert.equal(v.connect(), first);
+  await first;
+  assert.equal(v.connect(), first, 'after connecting too');
+  assert.equal(vnet.locals.size, 1);
+  await v.close();
+  await vnet.close();
+  dir.remove();
+});

@@ -1,4 +1,4 @@
-import { HealthTable, parseDelta, parseVNetControl, StatsSampler } from '@layer8/health';
+import { type HealthDelta, HealthTable, parseVNetControl, StatsSampler } from '@layer8/health';
 import {
   Action,
   type ControlBody,
@@ -80,6 +80,8 @@ export class VNic {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #ready: { resolve: () => void; reject: (e: L8Error) => void } | undefined;
   #leader: LeaderResolver | undefined;
+  /** The promise of the first {@link connect} (later calls return it). */
+  #connecting: Promise<void> | undefined;
   readonly #drops: VNicDrops = newDrops();
   /** The error of the VNet's last `close` control message on the current link, if any. */
   #closeReason: L8Error | undefined;
@@ -169,7 +171,9 @@ export class VNic {
    */
   connect(): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(this.#closedWith ?? l8error('L8_ERR_CLOSED', 'VNic is closed'));
-    const ready = new Promise<void>((resolve, reject) => {
+    // a second call shares the first: one set of timers, one dial loop
+    if (this.#connecting !== undefined) return this.#connecting;
+    this.#connecting = new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
     });
     if (this.#state === 'idle') void this.#dial();
@@ -177,7 +181,7 @@ export class VNic {
       setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#heartbeatMs / 4))).unref(),
       setInterval(() => this.#sendStats(), this.#o.statsMs ?? 10_000).unref(),
     ];
-    return ready;
+    return this.#connecting;
   }
 
   /** Registers `handler` for (service, area); the VNet and, through health, every node learns of it. */
@@ -513,16 +517,23 @@ export class VNic {
   }
 
   #onFrame(frame: Buffer): void {
-    if (frame[Offset.VERSION] !== PROTOCOL_VERSION) return;
+    if (frame[Offset.VERSION] !== PROTOCOL_VERSION) {
+      this.#drops.malformed++;
+      return;
+    }
     const kind = frame[Offset.KIND];
     if (kind === Kind.REPLY || kind === Kind.PROGRESS || kind === Kind.FAIL) return this.#onAnswer(frame, kind);
     // the dispatcher drops a frame whose header lengths run past its end before it reads the service
     if (kind === Kind.REQUEST || kind === Kind.NOTIFY || kind === Kind.EVENT) return this.#dispatch.deliver(frame);
-    if (kind !== Kind.CONTROL) return;
+    if (kind !== Kind.CONTROL) {
+      this.#drops.malformed++;
+      return;
+    }
     let m: Message;
     try {
       m = decodeMessage(frame);
     } catch {
+      this.#drops.malformed++;
       return;
     }
     this.#onControl(m);
@@ -566,27 +577,23 @@ export class VNic {
     this.#pending.fail(seq, fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail frame without error' }));
   }
 
+  /** A control message from the VNet, checked against what a VNet may send; others are counted. */
   #onControl(m: Message): void {
-    let body: ControlBody;
+    let body: unknown;
     try {
       body = controlBody(m);
     } catch {
-      return;
+      body = undefined;
     }
-    if (body.t === 'health' && Array.isArray(body.deltas)) for (const d of body.deltas) this.#onHealth(d);
-    else if (body.t === 'drop' && typeof body.vnet === 'string') this.health.dropSlice(body.vnet);
-    else if (body.t === 'close') this.#onCloseMessage(body);
+    const c = parseVNetControl(body);
+    if (c === undefined) this.#drops.malformed++;
+    else if (c.t === 'health') for (const d of c.deltas) this.#onHealth(d);
+    else if (c.t === 'drop') this.health.dropSlice(c.vnet);
+    // the VNet's reason for closing the link, sent just before it does; kept for #onClose
+    else if (c.t === 'close') this.#closeReason = fromWire(c.error);
   }
 
-  /** The VNet's reason for closing the link, sent just before it does; kept for {@link #onClose}. */
-  #onCloseMessage(body: ControlBody): void {
-    const close = parseVNetControl(body);
-    if (close?.t === 'close') this.#closeReason = fromWire(close.error);
-  }
-
-  #onHealth(value: unknown): void {
-    const delta = parseDelta(value);
-    if (delta === undefined) return;
+  #onHealth(delta: HealthDelta): void {
     if (!this.health.applyDelta(delta)) return this.#controlReliable({ t: 'resync' });
     if (delta.vnet === this.#vnetId && this.#ready !== undefined) {
       this.#ready.resolve();

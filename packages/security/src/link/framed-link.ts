@@ -77,7 +77,14 @@ export class FramedLink {
         // a link closed mid-chunk (refused, revoked) delivers nothing more of what was already read
         if (this.#closed) return;
         stats.framesIn++;
-        onFrame(frame);
+        try {
+          onFrame(frame);
+        } catch (err) {
+          // the owner's fault, not the peer's: close with an internal error rather than blame the frame
+          this.close(
+            l8error('L8_ERR_INTERNAL', `a frame handler of this process threw: ${String(err)}`, { cause: err }),
+          );
+        }
       },
       { maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME },
     );
