@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { L8Error } from '@layer8/protocol';
-import { devProvider, freePort, tempDir, waitFor } from '@layer8/testkit';
+import { devProvider, freePort, tempDir, tempOverlay, waitFor } from '@layer8/testkit';
 import { VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
 
@@ -72,4 +72,18 @@ test('connect() twice shares one connection attempt and resolves both callers', 
   await v.close();
   await vnet.close();
   dir.remove();
+});
+
+test('a TLS VNic against a dev-provider VNet fails at once with L8_ERR_AUTH and says why', async () => {
+  const overlay = await tempOverlay(['svc']);
+  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false });
+  await vnet.start();
+  const v = new VNic({ provider: overlay.provider('svc'), vnet: vnet.addresses.tcp });
+  await assert.rejects(
+    v.connect(),
+    (e: L8Error) => e.code === 'L8_ERR_AUTH' && /does not speak TLS.*--dev/.test(e.message),
+  );
+  assert.equal(v.closedWith?.code, 'L8_ERR_AUTH', 'it stops instead of retrying forever');
+  await vnet.close();
+  overlay.remove();
 });

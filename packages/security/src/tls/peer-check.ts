@@ -46,7 +46,8 @@ const AUTH = /CERT|_CA$|SIGNATURE|ISSUER|PURPOSE/;
 /**
  * Maps an error of node:tls during the handshake to a Layer8 code: an expired certificate to
  * `L8_ERR_CERT_EXPIRED`, any other certificate verification failure (unknown CA, no certificate, bad
- * signature) to `L8_ERR_AUTH`, and the rest (a peer that does not speak TLS, a reset) to `L8_ERR_HANDSHAKE`.
+ * signature) to `L8_ERR_AUTH`, and the rest (a peer that does not speak TLS, a reset) to
+ * `L8_ERR_HANDSHAKE` (see {@link notTlsPeer} for the dialling side).
  */
 export function tlsFailure(err: Error & { code?: string }): L8Error {
   const code = err.code ?? '';
@@ -56,6 +57,21 @@ export function tlsFailure(err: Error & { code?: string }): L8Error {
   if (AUTH.test(code)) return l8error('L8_ERR_AUTH', message, { cause: err });
   return l8error('L8_ERR_HANDSHAKE', message, { cause: err });
 }
+
+/**
+ * For the dialling side: a TLS failure because the server answered with bytes that are not TLS (a
+ * dev-provider VNet, or not Layer8 at all) becomes `L8_ERR_AUTH` with a hint, since retrying cannot
+ * help; other errors are returned as they are.
+ */
+export function notTlsPeer(e: L8Error): L8Error {
+  const code = (e.cause as { code?: string } | undefined)?.code ?? '';
+  if (!NOT_TLS.has(code)) return e;
+  const hint = 'the peer does not speak TLS (a dev-provider VNet?): join it with --dev, or give it a certificate';
+  return l8error('L8_ERR_AUTH', `${hint} (${code})`, { cause: e.cause });
+}
+
+/** OpenSSL's codes for a peer whose bytes are not a TLS record. */
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 
 /**
  * The refusal for a TLS socket that OpenSSL did not authorize: `authorizationError` (a verify code such as

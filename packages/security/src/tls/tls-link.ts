@@ -3,7 +3,7 @@ import { connect, createServer, type SecureContext, type TLSSocket, type TlsOpti
 import { type L8Error, l8error, toL8Error } from '@layer8/protocol';
 import { ProofChannel } from '../link/proof-channel.ts';
 import type { SecuredLink } from '../provider.ts';
-import { authorizationFailure, checkPeerCertificate, type TrustAnchor, tlsFailure } from './peer-check.ts';
+import { authorizationFailure, checkPeerCertificate, notTlsPeer, type TrustAnchor, tlsFailure } from './peer-check.ts';
 
 /** TLS settings every Layer8 link uses: TLS 1.3 only. */
 export const TLS_VERSIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
@@ -26,7 +26,11 @@ export async function tlsClient(
     checkServerIdentity: () => undefined,
     ...TLS_VERSIONS,
   });
-  await settle(tlsSocket, 'secureConnect', signal);
+  try {
+    await settle(tlsSocket, 'secureConnect', signal);
+  } catch (err) {
+    throw notTlsPeer(err as L8Error);
+  }
   return confirm(tlsSocket, trust, signal);
 }
 
