@@ -80,6 +80,8 @@ export class VNic {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #ready: { resolve: () => void; reject: (e: L8Error) => void } | undefined;
   #leader: LeaderResolver | undefined;
+  /** `local`-mode requests running in this process (they count against `maxPending`). */
+  #localInFlight = 0;
   /** The promise of the first {@link connect} (later calls return it). */
   #connecting: Promise<void> | undefined;
   readonly #drops: VNicDrops = newDrops();
@@ -298,6 +300,11 @@ export class VNic {
     throw l8error('L8_ERR_NO_SERVICE', `no instance of ${service}/${area} in the overlay`);
   }
 
+  /**
+   * A `local`-mode request served by this process's own handler, with the same contract as one that
+   * crosses a socket: it counts against `maxPending`, fails with `L8_ERR_TIMEOUT` at its deadline and
+   * with `L8_ERR_ABORTED` when `signal` aborts (the handler's result is then ignored).
+   */
   async #inProcess(
     handler: Handler,
     service: string,
@@ -305,15 +312,30 @@ export class VNic {
     payload: Payload,
     options: RequestOptions,
   ): Promise<Incoming> {
+    const max = this.#o.maxPending ?? 100_000;
+    if (this.#pending.size + this.#localInFlight >= max) {
+      throw l8error('L8_ERR_BACKPRESSURE', `${max} requests already in flight`);
+    }
+    const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs ?? 30_000;
+    const m = this.#localMessage(service, area, payload, options, timeoutMs);
+    this.#localInFlight++;
+    try {
+      return await bounded(this.#runLocal(handler, m, options), timeoutMs, options.signal);
+    } finally {
+      this.#localInFlight--;
+    }
+  }
+
+  #localMessage(service: string, area: number, payload: Payload, options: RequestOptions, timeoutMs: number): Message {
     const { payload: bytes, contentType } = encodePayload(payload);
-    const m: Message = {
+    return {
       kind: Kind.REQUEST,
       mode: Mode.LOCAL,
       priority: 4,
       hops: 0,
       area,
       sequence: 0,
-      deadlineMs: 0,
+      deadlineMs: timeoutMs,
       source: this.id,
       origin: this.#vnetId,
       destination: this.id,
@@ -324,6 +346,9 @@ export class VNic {
       payload: bytes,
       traceparent: options.traceparent,
     };
+  }
+
+  async #runLocal(handler: Handler, m: Message, options: RequestOptions): Promise<Incoming> {
     const progress = {
       progress: (p: Payload) => options.onProgress?.(new Incoming({ ...m, kind: Kind.PROGRESS, ...encodePayload(p) })),
     };
@@ -626,3 +651,24 @@ const MODE_BYTE: Record<string, Mode> = {
   local: Mode.LOCAL,
   leader: Mode.LEADER,
 };
+
+/** `work`, or `L8_ERR_TIMEOUT` after `ms`, or `L8_ERR_ABORTED` when `signal` aborts, whichever is first. */
+function bounded<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => done(() => reject(l8error('L8_ERR_ABORTED', 'request aborted by the caller')));
+    const timer = setTimeout(
+      () => done(() => reject(l8error('L8_ERR_TIMEOUT', `no reply from the local handler within ${ms} ms`))),
+      ms,
+    );
+    const done = (settle: () => void): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => done(() => resolve(v)),
+      (e: unknown) => done(() => reject(e)),
+    );
+  });
+}
