@@ -87,3 +87,29 @@ test('a TLS VNic against a dev-provider VNet fails at once with L8_ERR_AUTH and 
   await vnet.close();
   overlay.remove();
 });
+
+test('a one-way handler that throws or rejects is counted and reported, not lost', async () => {
+  const dir = tempDir();
+  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
+  await vnet.start();
+  const reported: string[] = [];
+  const rx = new VNic({
+    provider: devProvider(),
+    vnet: { path: `${dir.path}/v.sock` },
+    onHandlerError: (e, service) => reported.push(`${service}:${e.message}`),
+  });
+  const tx = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  await Promise.all([rx.connect(), tx.connect()]);
+  rx.subscribe('sync-bug', 0, () => {
+    throw new Error('boom');
+  });
+  rx.subscribe('async-bug', 0, async () => Promise.reject(new Error('later')));
+  await waitFor(() => tx.health.instances('async-bug', 0).length === 1);
+  tx.multicast('sync-bug', 0, {});
+  tx.multicast('async-bug', 0, {});
+  await waitFor(() => rx.drops.oneWayFailures === 2, { what: 'both failures counted' });
+  assert.deepEqual(reported.sort(), ['async-bug:later', 'sync-bug:boom']);
+  await Promise.all([rx.close(), tx.close()]);
+  await vnet.close();
+  dir.remove();
+});

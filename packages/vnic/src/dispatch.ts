@@ -32,11 +32,13 @@ export interface VNicDrops {
   expired: number;
   /** One-way messages (NOTIFY, EVENT) dropped: the queue was full or their deadline passed in it. */
   notifies: number;
+  /** Handlers of one-way messages that threw or rejected (reported to `onHandlerError`). */
+  oneWayFailures: number;
 }
 
 /** A fresh set of zero counters. */
 export function newDrops(): VNicDrops {
-  return { malformed: 0, forgedReplies: 0, backpressure: 0, expired: 0, notifies: 0 };
+  return { malformed: 0, forgedReplies: 0, backpressure: 0, expired: 0, notifies: 0, oneWayFailures: 0 };
 }
 
 /** How many handlers may run and wait (the VNic options of the same names). */
@@ -58,8 +60,10 @@ export interface DispatchHost {
   send(frame: Buffer): void;
   control(body: ControlBody): void;
   readonly limits: DispatchLimits;
-  /** Counted into by the dispatcher (malformed, backpressure, expired, notifies). */
+  /** Counted into by the dispatcher (malformed, backpressure, expired, notifies, one-way failures). */
   readonly drops: VNicDrops;
+  /** Told about a one-way handler that threw or rejected. */
+  readonly onHandlerError?: (error: L8Error, service: string, area: number) => void;
 }
 
 /**
@@ -224,7 +228,7 @@ export class Dispatcher {
     try {
       result = h.handler(new Incoming(frame), ctx);
     } catch (err) {
-      return isRequest ? this.#fail(frame, toL8Error(err)) : undefined;
+      return isRequest ? this.#fail(frame, toL8Error(err)) : this.#oneWayFailed(h, err);
     }
     if (!(result instanceof Promise)) return isRequest ? this.#reply(frame, result) : undefined;
     this.#running++;
@@ -235,9 +239,20 @@ export class Dispatcher {
       },
       (e: unknown) => {
         if (isRequest) this.#fail(frame, toL8Error(e));
+        else this.#oneWayFailed(h, e);
         this.#settled();
       },
     );
+  }
+
+  /** A one-way handler failed: nobody waits for an answer, so count it and tell the owner. */
+  #oneWayFailed(h: Entry, err: unknown): void {
+    this.#drops.oneWayFailures++;
+    try {
+      this.#host.onHandlerError?.(toL8Error(err), h.service, h.area);
+    } catch {
+      // the owner's callback must not break the link that delivered the message
+    }
   }
 
   /** A handler promise settled: its slot goes to the oldest queued message still within its deadline. */

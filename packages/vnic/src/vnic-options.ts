@@ -46,11 +46,17 @@ export interface VNicOptions {
   readonly maxQueuedRequestBytes?: number;
   /**
    * Called once when the VNet refuses this node for a reason a retry cannot fix (`L8_ERR_CERT_REVOKED`,
-   * `L8_ERR_CERT_EXPIRED`, `L8_ERR_AUTH`, `L8_ERR_IDENTITY`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), from a
+   * `L8_ERR_CERT_EXPIRED`, `L8_ERR_AUTH`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), from a
    * failed handshake or a `close` control message before the link closed. The VNic has then stopped
    * reconnecting and fails pending and later calls with `error` (also in `VNic.closedWith`).
    */
   readonly onFatal?: (error: L8Error) => void;
+  /**
+   * Called when the handler of a one-way message (NOTIFY, EVENT) throws or rejects: nobody waits for
+   * its answer, so this (and `drops.oneWayFailures`) is where the failure shows. Default: a warning on
+   * stderr. Faults of the callback itself are ignored.
+   */
+  readonly onHandlerError?: (error: L8Error, service: string, area: number) => void;
 }
 
 /** Single-instance modes a request or notify can use. */

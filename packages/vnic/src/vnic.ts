@@ -113,6 +113,10 @@ export class VNic {
         maxQueuedBytes: options.maxQueuedRequestBytes ?? 16 * 1024 * 1024,
       },
       drops: this.#drops,
+      onHandlerError:
+        options.onHandlerError ??
+        ((e, service, area) =>
+          process.stderr.write(`layer8: one-way handler of ${service}/${area} failed: ${e.message}\n`)),
     });
     this.health.onChange((e) => {
       if (e.type === 'unreachable' || e.type === 'removed') {
