@@ -1,6 +1,6 @@
 import type { WireError } from '@layer8/protocol';
 import type { HealthDelta, NodeStats, ServiceArea } from './record.ts';
-import { arrayOf, HEALTH_LIMITS, parseDelta, parseServices, parseStats } from './schema.ts';
+import { arrayOf, HEALTH_LIMITS, objectOf, parseDelta, parseServices, parseStats } from './schema.ts';
 
 /**
  * The control messages of the overlay (docs/protocol.md §6.3) as parse functions: every CONTROL body a
@@ -33,15 +33,9 @@ export type VNetControl =
   | { readonly t: 'drop'; readonly vnet: string }
   | { readonly t: 'close'; readonly error: WireError };
 
-function bodyOf(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
 /** A wire error (docs/protocol.md §5) with a bounded code and message; `data` is kept as sent. */
 export function parseWireError(value: unknown): WireError | undefined {
-  const o = bodyOf(value);
+  const o = objectOf(value);
   if (typeof o?.code !== 'string' || o.code.length > 64 || typeof o.message !== 'string' || o.message.length > 4096) {
     return undefined;
   }
@@ -52,7 +46,7 @@ export function parseWireError(value: unknown): WireError | undefined {
 
 /** Checks a control body from a local VNic; undefined when it matches no message. */
 export function parseLocalControl(value: unknown): LocalControl | undefined {
-  const o = bodyOf(value);
+  const o = objectOf(value);
   if (o?.t === 'hb' || o?.t === 'resync' || o?.t === 'bye') return { t: o.t };
   if (o?.t === 'services') {
     const services = parseServices(o.services, ANNOUNCED_MAX);
@@ -67,7 +61,7 @@ export function parseLocalControl(value: unknown): LocalControl | undefined {
 
 /** Checks a control body from a peer VNet; undefined when it matches no message. */
 export function parsePeerControl(value: unknown): PeerControl | undefined {
-  const o = bodyOf(value);
+  const o = objectOf(value);
   if (o?.t === 'hb' || o?.t === 'resync') return { t: o.t };
   if (o?.t === 'health') {
     const delta = parseDelta(o.delta);
@@ -78,7 +72,7 @@ export function parsePeerControl(value: unknown): PeerControl | undefined {
 
 /** Checks a control body from the VNet (VNic side); undefined when it matches no message. */
 export function parseVNetControl(value: unknown): VNetControl | undefined {
-  const o = bodyOf(value);
+  const o = objectOf(value);
   if (o?.t === 'hb') return { t: 'hb' };
   if (o?.t === 'health') {
     const deltas = arrayOf(o.deltas, HEALTH_LIMITS.maxRecordsPerDelta, parseDelta);

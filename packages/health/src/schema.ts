@@ -28,8 +28,8 @@ export const HEALTH_LIMITS = {
  * overlay benchmark (bench/README.md), for about a hundred lines of checks.
  */
 
-/** A plain object (not null, not an array), for reading fields from. */
-function objectOf(value: unknown): Record<string, unknown> | undefined {
+/** A plain object (not null, not an array), for reading fields from; undefined otherwise. */
+export function objectOf(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;

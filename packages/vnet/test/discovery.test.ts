@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { newNodeId } from '@layer8/protocol';
 import { devProvider, freePort, waitFor } from '@layer8/testkit';
-import { VNet, type VNetLogger } from '@layer8/vnet';
+import { type DiscoveryOptions, VNet, type VNetLogger } from '@layer8/vnet';
 
 function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
@@ -77,18 +77,16 @@ async function deadPorts(host: string, n: number): Promise<number[]> {
   return ports;
 }
 
+/** A dev-provider VNet on 127.0.0.2 that listens for beacons as `discovery` says. */
+function discoveringVNet(discovery: DiscoveryOptions, logger: VNetLogger): VNet {
+  return new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false, discovery, logger });
+}
+
 test('forged beacons: discovered dialers stay within the bound and failed addresses are forgotten', async () => {
   const port = await freeUdpPort();
   const log = hintLog();
   const discovery = { port, intervalMs: 60_000, overlay: 'forged', maxAddresses: 8, maxDialFailures: 2, ttlMs: 2000 };
-  const vnet = new VNet({
-    provider: devProvider(),
-    host: '127.0.0.2',
-    port: 0,
-    socketPath: false,
-    discovery,
-    logger: log.logger,
-  });
+  const vnet = discoveringVNet(discovery, log.logger);
   const beacons = await forger(port, 'forged');
   try {
     await vnet.start();
@@ -116,14 +114,7 @@ test('a failed address is dialled at most maxDialFailures times however often it
   await new Promise<void>((r) => trap.listen(0, '127.0.0.9', r));
   const trapPort = (trap.address() as { port: number }).port;
   const discovery = { port, intervalMs: 60_000, overlay: 'forged', maxDialFailures: 3, ttlMs: 60_000 };
-  const vnet = new VNet({
-    provider: devProvider(),
-    host: '127.0.0.2',
-    port: 0,
-    socketPath: false,
-    discovery,
-    logger: log.logger,
-  });
+  const vnet = discoveringVNet(discovery, log.logger);
   const beacons = await forger(port, 'forged');
   try {
     await vnet.start();
@@ -148,14 +139,7 @@ test('a beacon only triggers a dial: a VNet that fails the membership proof is n
   const port = await freeUdpPort();
   const log = hintLog();
   const discovery = { port, intervalMs: 60_000, overlay: 'forged', maxDialFailures: 2, ttlMs: 60_000 };
-  const vnet = new VNet({
-    provider: devProvider(),
-    host: '127.0.0.2',
-    port: 0,
-    socketPath: false,
-    discovery,
-    logger: log.logger,
-  });
+  const vnet = discoveringVNet(discovery, log.logger);
   const outsider = new VNet({
     provider: devProvider('another-overlay'),
     host: '127.0.0.6',
@@ -183,14 +167,7 @@ test('a discovered peer not re-announced within the TTL is forgotten, its link k
   const port = await freeUdpPort();
   const log = hintLog();
   const discovery = { port, intervalMs: 60_000, overlay: 'forged', maxAddresses: 2, maxDialFailures: 1, ttlMs: 400 };
-  const vnet = new VNet({
-    provider: devProvider(),
-    host: '127.0.0.2',
-    port: 0,
-    socketPath: false,
-    discovery,
-    logger: log.logger,
-  });
+  const vnet = discoveringVNet(discovery, log.logger);
   const member = new VNet({ provider: devProvider(), host: '127.0.0.3', port: 0, socketPath: false });
   const beacons = await forger(port, 'forged');
   try {

@@ -178,8 +178,10 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
     );
     await new Promise((r) => setTimeout(r, 100));
     const t0 = performance.now();
+    // watched before the kill: the failure may arrive before kill9() has seen the process exit
+    const failed = assert.rejects(pending, (e: L8Error) => e.code === 'L8_ERR_UNREACHABLE');
     await victim.kill9();
-    await assert.rejects(pending, (e: L8Error) => e.code === 'L8_ERR_UNREACHABLE');
+    await failed;
     assert.ok(performance.now() - t0 < HB * 3, 'failed within the heartbeat deadline');
     await eventually(
       async () => !(await asker.call<HealthRecord[]>('health')).some((r) => r.id === victim.nodeId),

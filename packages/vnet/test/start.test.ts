@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { L8Error } from '@layer8/protocol';
 import { devProvider, freePort, tempDir, tempOverlay, waitFor } from '@layer8/testkit';
 import { VNet } from '@layer8/vnet';
-import { VNic } from '@layer8/vnic';
+import { VNic, type VNicOptions } from '@layer8/vnic';
 
 test('a VNet that cannot bind its unix socket fails to start and releases its TCP port', async () => {
   const dir = tempDir();
@@ -23,28 +23,39 @@ test('a VNet that cannot bind its unix socket fails to start and releases its TC
   dir.remove();
 });
 
-test('a payload larger than the send queue but under the frame maximum crosses the overlay', async () => {
+/** A dev-provider VNet on 127.0.0.2 with a unix socket, and VNics made on it; `done` closes them all. */
+async function devOverlay() {
   const dir = tempDir();
   const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
   await vnet.start();
-  const a = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
-  const b = new VNic({ provider: devProvider(), vnet: vnet.addresses.tcp });
+  const vnics: VNic[] = [];
+  const vnic = (o: Partial<VNicOptions> = {}): VNic => {
+    const v = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` }, ...o });
+    vnics.push(v);
+    return v;
+  };
+  const done = async (): Promise<void> => {
+    await Promise.all(vnics.map((v) => v.close()));
+    await vnet.close();
+    dir.remove();
+  };
+  return { vnet, vnic, done };
+}
+
+test('a payload larger than the send queue but under the frame maximum crosses the overlay', async () => {
+  const { vnet, vnic, done } = await devOverlay();
+  const [a, b] = [vnic(), vnic({ vnet: vnet.addresses.tcp })];
   await Promise.all([a.connect(), b.connect()]);
   b.subscribe('big', 0, (m) => m.payload.length);
   await waitFor(() => a.health.instances('big', 0).length === 1);
   const r = await a.request({ node: b.id, service: 'big' }, new Uint8Array(9 * 1024 * 1024), { timeoutMs: 20_000 });
   assert.equal(r.json(), 9 * 1024 * 1024);
-  await Promise.all([a.close(), b.close()]);
-  await vnet.close();
-  dir.remove();
+  await done();
 });
 
 test('a VNic that closes cleanly leaves the health table at once, without passing through unreachable', async () => {
-  const dir = tempDir();
-  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
-  await vnet.start();
-  const a = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
-  const b = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  const { vnic, done } = await devOverlay();
+  const [a, b] = [vnic(), vnic()];
   await Promise.all([a.connect(), b.connect()]);
   await waitFor(() => a.health.get(b.id) !== undefined);
   const events: string[] = [];
@@ -54,51 +65,38 @@ test('a VNic that closes cleanly leaves the health table at once, without passin
   await b.close();
   await waitFor(() => a.health.get(b.id) === undefined, { what: 'b removed' });
   assert.deepEqual(events, ['removed']);
-  await a.close();
-  await vnet.close();
-  dir.remove();
+  await done();
 });
 
 test('connect() twice shares one connection attempt and resolves both callers', async () => {
-  const dir = tempDir();
-  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
-  await vnet.start();
-  const v = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  const { vnet, vnic, done } = await devOverlay();
+  const v = vnic();
   const first = v.connect();
   assert.equal(v.connect(), first);
   await first;
   assert.equal(v.connect(), first, 'after connecting too');
   assert.equal(vnet.locals.size, 1);
-  await v.close();
-  await vnet.close();
-  dir.remove();
+  await done();
 });
 
 test('a TLS VNic against a dev-provider VNet fails at once with L8_ERR_AUTH and says why', async () => {
   const overlay = await tempOverlay(['svc']);
-  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: false });
-  await vnet.start();
-  const v = new VNic({ provider: overlay.provider('svc'), vnet: vnet.addresses.tcp });
+  const { vnet, vnic, done } = await devOverlay();
+  const v = vnic({ provider: overlay.provider('svc'), vnet: vnet.addresses.tcp });
   await assert.rejects(
     v.connect(),
     (e: L8Error) => e.code === 'L8_ERR_AUTH' && /does not speak TLS.*--dev/.test(e.message),
   );
   assert.equal(v.closedWith?.code, 'L8_ERR_AUTH', 'it stops instead of retrying forever');
-  await vnet.close();
+  await done();
   overlay.remove();
 });
 
 test('a one-way handler that throws or rejects is counted and reported, not lost', async () => {
-  const dir = tempDir();
-  const vnet = new VNet({ provider: devProvider(), host: '127.0.0.2', port: 0, socketPath: `${dir.path}/v.sock` });
-  await vnet.start();
+  const { vnic, done } = await devOverlay();
   const reported: string[] = [];
-  const rx = new VNic({
-    provider: devProvider(),
-    vnet: { path: `${dir.path}/v.sock` },
-    onHandlerError: (e, service) => reported.push(`${service}:${e.message}`),
-  });
-  const tx = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
+  const rx = vnic({ onHandlerError: (e, service) => reported.push(`${service}:${e.message}`) });
+  const tx = vnic();
   await Promise.all([rx.connect(), tx.connect()]);
   rx.subscribe('sync-bug', 0, () => {
     throw new Error('boom');
@@ -109,7 +107,5 @@ test('a one-way handler that throws or rejects is counted and reported, not lost
   tx.multicast('async-bug', 0, {});
   await waitFor(() => rx.drops.oneWayFailures === 2, { what: 'both failures counted' });
   assert.deepEqual(reported.sort(), ['async-bug:later', 'sync-bug:boom']);
-  await Promise.all([rx.close(), tx.close()]);
-  await vnet.close();
-  dir.remove();
+  await done();
 });

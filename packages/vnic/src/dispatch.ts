@@ -51,6 +51,24 @@ export interface DispatchLimits {
   readonly maxQueuedBytes: number;
 }
 
+/** The dispatch limits from the VNic options, with their defaults (256 running, 4096 and 16 MiB queued). */
+export function dispatchLimits(o: {
+  readonly maxHandlersInFlight?: number;
+  readonly maxQueuedRequests?: number;
+  readonly maxQueuedRequestBytes?: number;
+}): DispatchLimits {
+  return {
+    maxHandlersInFlight: o.maxHandlersInFlight ?? 256,
+    maxQueuedRequests: o.maxQueuedRequests ?? 4096,
+    maxQueuedBytes: o.maxQueuedRequestBytes ?? 16 * 1024 * 1024,
+  };
+}
+
+/** The default report of a one-way handler that failed: a warning on stderr. */
+export function warnOneWayFailure(e: L8Error, service: string, area: number): void {
+  process.stderr.write(`layer8: one-way handler of ${service}/${area} failed: ${e.message}\n`);
+}
+
 /** What dispatch needs from the VNic. */
 export interface DispatchHost {
   /** This node's id, 16 bytes. */

@@ -1,6 +1,17 @@
 import { randomFillSync } from 'node:crypto';
-import { type L8Error, l8error, type NodeId, nodeIdToBytes, Offset } from '@layer8/protocol';
-import type { Incoming } from './payload.ts';
+import {
+  decodeMessage,
+  fromWire,
+  Kind,
+  type L8Error,
+  l8error,
+  type NodeId,
+  nodeIdToBytes,
+  Offset,
+  toL8Error,
+} from '@layer8/protocol';
+import { headerFits, type VNicDrops } from './dispatch.ts';
+import { Incoming } from './payload.ts';
 
 /** One request waiting for its reply. */
 interface Waiter {
@@ -98,6 +109,29 @@ export class PendingTable {
     return this.#waiting.get(seq)?.nodeBytes;
   }
 
+  /**
+   * A REPLY, FAIL or PROGRESS frame: completes (or informs) its pending request only when it comes from
+   * the node the request went to, or from a VNet (`fromVNet`: they fail requests they cannot deliver).
+   * Others are counted in `drops.forgedReplies`, a frame whose header runs past its end in
+   * `drops.malformed`; an unknown sequence (late, or never sent) is ignored.
+   */
+  answer(frame: Buffer, kind: number, fromVNet: (frame: Buffer) => boolean, drops: VNicDrops): void {
+    if (!headerFits(frame)) {
+      drops.malformed++;
+      return;
+    }
+    const seq = frame.readUInt32BE(Offset.SEQUENCE);
+    const target = this.targetOf(seq);
+    if (target === undefined) return;
+    if (!isSourceOf(target, frame) && !fromVNet(frame)) {
+      drops.forgedReplies++;
+      return;
+    }
+    if (kind === Kind.REPLY) this.resolve(seq, new Incoming(frame));
+    else if (kind === Kind.PROGRESS) this.progress(seq, new Incoming(frame));
+    else this.fail(seq, failureOf(frame));
+  }
+
   /** Completes request `seq` with a reply. Unknown sequences are ignored. */
   resolve(seq: number, reply: Incoming): void {
     const w = this.#waiting.get(seq);
@@ -168,5 +202,15 @@ export class PendingTable {
     for (const [seq, w] of this.#waiting) {
       if (w.deadline <= now) this.fail(seq, l8error('L8_ERR_TIMEOUT', `no reply from ${w.node} within the deadline`));
     }
+  }
+}
+
+/** The error a FAIL frame carries (a frame that does not decode is its own error). */
+function failureOf(frame: Buffer): L8Error {
+  try {
+    const m = decodeMessage(frame);
+    return fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail frame without error' });
+  } catch (err) {
+    return toL8Error(err, 'L8_ERR_MALFORMED_FRAME');
   }
 }

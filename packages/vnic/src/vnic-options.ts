@@ -87,3 +87,16 @@ export interface RequestOptions {
 
 /** Resolves the leader of (service, area); filled by the election service. */
 export type LeaderResolver = (service: string, area: number) => NodeId | undefined;
+
+/**
+ * Refusals that a reconnect cannot fix: the VNic stops and reports them (`VNicOptions.onFatal`).
+ * `L8_ERR_IDENTITY` is not one: a node id pinned to another certificate is freed when that record
+ * leaves the table (and a peer VNet must not be able to lock a node out for good), so it is retried.
+ */
+export const FATAL_CODES: ReadonlySet<string> = new Set([
+  'L8_ERR_CERT_REVOKED',
+  'L8_ERR_CERT_EXPIRED',
+  'L8_ERR_AUTH',
+  'L8_ERR_FORBIDDEN',
+  'L8_ERR_LIMIT',
+]);

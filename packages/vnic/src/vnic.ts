@@ -1,12 +1,9 @@
 import { type HealthDelta, HealthTable, parseVNetControl, StatsSampler } from '@layer8/health';
 import {
-  Action,
   type ControlBody,
   controlBody,
   type DataInit,
-  DEFAULT_HOPS,
   DEFAULT_MAX_FRAME,
-  dataFrameSize,
   decodeMessage,
   encodeControl,
   fromWire,
@@ -23,33 +20,35 @@ import {
   PROTOCOL_VERSION,
   readNodeId,
   toL8Error,
-  writeData,
   ZERO_NODE_ID,
 } from '@layer8/protocol';
 import { dialLink, FramedLink, type NodeHello } from '@layer8/security';
 import { ByteCache } from './byte-cache.ts';
+import { checkFrameSize, type DataSource, dataInit, MODE_BYTE, sendData } from './data-init.ts';
 import { discoverVNet } from './discovery.ts';
-import { Dispatcher, type Handler, headerFits, newDrops, type Subscription, type VNicDrops } from './dispatch.ts';
+import {
+  Dispatcher,
+  dispatchLimits,
+  type Handler,
+  newDrops,
+  type Subscription,
+  type VNicDrops,
+  warnOneWayFailure,
+} from './dispatch.ts';
 import { InstancePicker } from './instance-picker.ts';
-import { encodePayload, Incoming, type Payload } from './payload.ts';
+import { LocalCalls } from './local-call.ts';
+import type { Incoming, Payload } from './payload.ts';
 import { isSourceOf, PendingTable } from './pending.ts';
-import type { LeaderResolver, RequestOptions, Target, VNicOptions } from './vnic-options.ts';
+import {
+  FATAL_CODES,
+  type LeaderResolver,
+  type RequestOptions,
+  type Target,
+  type VNicOptions,
+} from './vnic-options.ts';
 
 /** Connection state of a VNic. */
 export type VNicState = 'idle' | 'connecting' | 'connected' | 'closed';
-
-/**
- * Refusals that a reconnect cannot fix: the VNic stops and reports them (`VNicOptions.onFatal`).
- * `L8_ERR_IDENTITY` is not one: a node id pinned to another certificate is freed when that record
- * leaves the table (and a peer VNet must not be able to lock a node out for good), so it is retried.
- */
-const FATAL_CODES: ReadonlySet<string> = new Set([
-  'L8_ERR_CERT_REVOKED',
-  'L8_ERR_CERT_EXPIRED',
-  'L8_ERR_AUTH',
-  'L8_ERR_FORBIDDEN',
-  'L8_ERR_LIMIT',
-]);
 
 /**
  * The client library inside each process (DESIGN.md §1, §4): finds and connects to the local VNet,
@@ -80,10 +79,12 @@ export class VNic {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #ready: { resolve: () => void; reject: (e: L8Error) => void } | undefined;
   #leader: LeaderResolver | undefined;
-  /** `local`-mode requests running in this process (they count against `maxPending`). */
-  #localInFlight = 0;
+  /** `local`-mode requests served in this process. */
+  readonly #local: LocalCalls;
   /** The promise of the first {@link connect} (later calls return it). */
   #connecting: Promise<void> | undefined;
+  /** Heartbeat deadline of the link, ms (`heartbeatMs`, default 3000). */
+  readonly #heartbeatMs: number;
   readonly #drops: VNicDrops = newDrops();
   /** The error of the VNet's last `close` control message on the current link, if any. */
   #closeReason: L8Error | undefined;
@@ -96,27 +97,28 @@ export class VNic {
       throw l8error('L8_ERR_INVALID_ARGUMENT', `maxFrame ${options.maxFrame} is below the minimum of ${MIN_MAX_FRAME}`);
     }
     this.#o = options;
+    this.#heartbeatMs = options.heartbeatMs ?? 3000;
     this.id = options.id ?? newNodeId();
     this.alias = options.alias ?? `vnic-${process.pid}`;
     this.#delay = options.reconnect?.firstMs ?? 100;
     this.#pending = new PendingTable(options.maxPending ?? 100_000, { idBytes: (node) => this.#ids.bytes(node) });
     this.#picker = new InstancePicker(this.health);
+    this.#local = new LocalCalls({
+      id: this.id,
+      vnetId: () => this.#vnetId,
+      pendingSize: () => this.#pending.size,
+      maxPending: options.maxPending ?? 100_000,
+      defaultTimeoutMs: options.timeoutMs ?? 30_000,
+    });
     this.#idBytes = nodeIdToBytes(this.id);
     this.#dispatch = new Dispatcher({
       idBytes: this.#idBytes,
       vnetIdBytes: () => this.#vnetIdBytes,
       send: (frame) => this.#send(frame),
       control: (body) => this.#controlReliable(body),
-      limits: {
-        maxHandlersInFlight: options.maxHandlersInFlight ?? 256,
-        maxQueuedRequests: options.maxQueuedRequests ?? 4096,
-        maxQueuedBytes: options.maxQueuedRequestBytes ?? 16 * 1024 * 1024,
-      },
+      limits: dispatchLimits(options),
       drops: this.#drops,
-      onHandlerError:
-        options.onHandlerError ??
-        ((e, service, area) =>
-          process.stderr.write(`layer8: one-way handler of ${service}/${area} failed: ${e.message}\n`)),
+      onHandlerError: options.onHandlerError ?? warnOneWayFailure,
     });
     this.health.onChange((e) => {
       if (e.type === 'unreachable' || e.type === 'removed') {
@@ -217,7 +219,9 @@ export class VNic {
 
   /** Sends a one-way message to one node's (service, area) handler. @throws L8_ERR_CLOSED, L8_ERR_BACKPRESSURE */
   unicast(node: NodeId, service: string, area: number, payload?: Payload): void {
-    this.#sendData(this.#data(Kind.NOTIFY, Mode.UNICAST, node, service, area, 0, payload, {}));
+    this.#sendData(
+      dataInit({ kind: Kind.NOTIFY, mode: Mode.UNICAST, node, service, area, seq: 0 }, this.#addresses(), payload, {}),
+    );
   }
 
   /**
@@ -225,7 +229,8 @@ export class VNic {
    * receive one copy only when they have a subscriber. The sender's own handler is not called.
    */
   multicast(service: string, area: number, payload?: Payload): void {
-    this.#sendData(this.#data(Kind.NOTIFY, Mode.MULTICAST, ZERO_NODE_ID, service, area, 0, payload, {}));
+    const at = { kind: Kind.NOTIFY, mode: Mode.MULTICAST, node: ZERO_NODE_ID, service, area, seq: 0 };
+    this.#sendData(dataInit(at, this.#addresses(), payload, {}));
   }
 
   /**
@@ -235,13 +240,13 @@ export class VNic {
    */
   request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {
     try {
-      if (this.#isClosed()) throw this.#notConnected();
+      if (this.#state === 'closed') throw this.#notConnected();
       if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
       const area = target.area ?? 0;
       const mode = 'node' in target ? 'unicast' : (target.mode ?? 'round-robin');
       if (mode === 'local') {
         const local = this.#dispatch.handlerOf(target.service, area);
-        if (local !== undefined) return this.#inProcess(local, target.service, area, payload, options);
+        if (local !== undefined) return this.#local.call(local, target.service, area, payload, options);
       }
       const node = 'node' in target ? target.node : this.#resolve(target.service, area, mode);
       return this.#sendRequest(node, target.service, area, MODE_BYTE[mode] as Mode, payload, options);
@@ -261,7 +266,8 @@ export class VNic {
     const timeout = o.timeoutMs ?? this.#o.timeoutMs ?? 30_000;
     const { seq, promise } = this.#pending.add(node, timeout, o.onProgress, o.signal);
     try {
-      this.#sendData(this.#data(Kind.REQUEST, mode, node, service, area, seq, payload, o, timeout));
+      const at = { kind: Kind.REQUEST, mode, node, service, area, seq };
+      this.#sendData(dataInit(at, this.#addresses(), payload, o, timeout));
     } catch (err) {
       this.#pending.fail(seq, toL8Error(err, 'L8_ERR_CONNECT'));
     }
@@ -270,25 +276,24 @@ export class VNic {
 
   /** Closes the link and stops reconnecting; pending requests fail with `L8_ERR_CLOSED` (idempotent). */
   async close(): Promise<void> {
-    if (this.#state === 'closed') return;
+    // a clean goodbye: the VNet removes this node at once instead of showing it unreachable for a while
+    if (this.#state !== 'closed') this.#control({ t: 'bye' });
+    this.#shutdown(l8error('L8_ERR_CLOSED', 'VNic closed'));
+  }
+
+  /** Stops for good: timers, reconnects, queued handlers; what waits fails with `error`. Idempotent. */
+  #shutdown(error: L8Error): boolean {
+    if (this.#state === 'closed') return false;
     this.#state = 'closed';
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#reconnectTimer);
     this.#sampler.close();
     this.#dispatch.clear();
-    this.#pending.failAll(l8error('L8_ERR_CLOSED', 'VNic closed'));
-    // a clean goodbye: the VNet removes this node at once instead of showing it unreachable for a while
-    this.#control({ t: 'bye' });
+    this.#pending.failAll(error);
     this.#link?.close();
-    this.#ready?.reject(l8error('L8_ERR_CLOSED', 'VNic closed'));
-  }
-
-  #isClosed(): boolean {
-    return this.#state === 'closed';
-  }
-
-  get #heartbeatMs(): number {
-    return this.#o.heartbeatMs ?? 3000;
+    this.#ready?.reject(error);
+    this.#ready = undefined;
+    return true;
   }
 
   #resolve(service: string, area: number, mode: string): NodeId {
@@ -304,103 +309,9 @@ export class VNic {
     throw l8error('L8_ERR_NO_SERVICE', `no instance of ${service}/${area} in the overlay`);
   }
 
-  /**
-   * A `local`-mode request served by this process's own handler, with the same contract as one that
-   * crosses a socket: it counts against `maxPending`, fails with `L8_ERR_TIMEOUT` at its deadline and
-   * with `L8_ERR_ABORTED` when `signal` aborts (the handler's result is then ignored).
-   */
-  async #inProcess(
-    handler: Handler,
-    service: string,
-    area: number,
-    payload: Payload,
-    options: RequestOptions,
-  ): Promise<Incoming> {
-    const max = this.#o.maxPending ?? 100_000;
-    if (this.#pending.size + this.#localInFlight >= max) {
-      throw l8error('L8_ERR_BACKPRESSURE', `${max} requests already in flight`);
-    }
-    const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs ?? 30_000;
-    const m = this.#localMessage(service, area, payload, options, timeoutMs);
-    this.#localInFlight++;
-    try {
-      return await bounded(this.#runLocal(handler, m, options), timeoutMs, options.signal);
-    } finally {
-      this.#localInFlight--;
-    }
-  }
-
-  #localMessage(service: string, area: number, payload: Payload, options: RequestOptions, timeoutMs: number): Message {
-    const { payload: bytes, contentType } = encodePayload(payload);
-    return {
-      kind: Kind.REQUEST,
-      mode: Mode.LOCAL,
-      priority: 4,
-      hops: 0,
-      area,
-      sequence: 0,
-      deadlineMs: timeoutMs,
-      source: this.id,
-      origin: this.#vnetId,
-      destination: this.id,
-      contentType,
-      action: (options.action ?? Action.HANDLE) as Action,
-      service,
-      aaa: options.aaa ?? '',
-      payload: bytes,
-      traceparent: options.traceparent,
-    };
-  }
-
-  async #runLocal(handler: Handler, m: Message, options: RequestOptions): Promise<Incoming> {
-    const progress = {
-      progress: (p: Payload) => options.onProgress?.(new Incoming({ ...m, kind: Kind.PROGRESS, ...encodePayload(p) })),
-    };
-    try {
-      const result = await handler(new Incoming(m), progress);
-      return new Incoming({ ...m, kind: Kind.REPLY, ...encodePayload(result) });
-    } catch (err) {
-      throw fromWire(toL8Error(err).toWire());
-    }
-  }
-
-  #data(
-    kind: Kind,
-    mode: Mode,
-    node: NodeId,
-    service: string,
-    area: number,
-    seq: number,
-    payload: Payload,
-    o: RequestOptions,
-    timeout = 0,
-  ): DataInit {
-    const { payload: bytes, contentType } = encodePayload(payload);
-    const priority = o.priority ?? 4;
-    if (
-      !(area >= 0 && area <= 0xffff && Number.isInteger(area)) ||
-      !(priority >= 0 && priority <= 7 && Number.isInteger(priority))
-    ) {
-      throw l8error('L8_ERR_INVALID_ARGUMENT', `area ${area} or priority ${priority} out of range`);
-    }
-    return {
-      kind,
-      mode,
-      priority,
-      hops: DEFAULT_HOPS,
-      area,
-      sequence: seq,
-      deadlineMs: Math.min(timeout, 0xffffffff),
-      source: this.#idBytes,
-      origin: this.#vnetIdBytes,
-      destination: this.#ids.bytes(node),
-      contentType,
-      action: (o.action ?? Action.HANDLE) as Action,
-      service: this.#ids.service(service),
-      traceparent: o.traceparent ?? '',
-      aaa: o.aaa ?? '',
-      payload: bytes,
-    };
+  /** This node's ids as a data frame carries them. */
+  #addresses(): DataSource {
+    return { source: this.#idBytes, origin: this.#vnetIdBytes, ids: this.#ids };
   }
 
   #link$(): FramedLink {
@@ -411,37 +322,17 @@ export class VNic {
   /** The error of a call made without a link: the fatal refusal once there was one. */
   #notConnected(): L8Error {
     if (this.#closedWith !== undefined) return this.#closedWith;
-    return l8error(this.#isClosed() ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
-  }
-
-  #checkSize(size: number): void {
-    if (size - 4 <= this.#peerMaxFrame) return;
-    const data = { length: size - 4, max: this.#peerMaxFrame };
-    throw l8error(
-      'L8_ERR_FRAME_TOO_LARGE',
-      `a frame of ${data.length} bytes is over the VNet's maximum of ${data.max}`,
-      { data },
-    );
+    return l8error(this.#state === 'closed' ? 'L8_ERR_CLOSED' : 'L8_ERR_CONNECT', 'VNic is not connected to a VNet');
   }
 
   /** Sends an encoded frame (answers built by the dispatcher). */
   #send(frame: Buffer): void {
-    this.#checkSize(frame.length);
+    checkFrameSize(frame.length - 4, this.#peerMaxFrame);
     this.#link$().send(frame);
   }
 
-  /** Encodes a data frame straight into the link's batch buffer. */
   #sendData(d: DataInit): void {
-    const size = dataFrameSize(d);
-    this.#checkSize(size);
-    const link = this.#link$();
-    const at = link.reserve(size);
-    if (at < 0) {
-      if (link.closed) throw l8error('L8_ERR_CLOSED', 'link is closed');
-      throw l8error('L8_ERR_BACKPRESSURE', `link send queue is full (${link.pendingBytes} bytes waiting)`);
-    }
-    writeData(link.batchBuffer, at, d, size);
-    link.commit(size);
+    sendData(this.#link$(), d, this.#peerMaxFrame);
   }
 
   /** Sends a control frame if the link has room; a full link is busy, so a heartbeat or stats can wait. */
@@ -478,7 +369,7 @@ export class VNic {
     try {
       const address = discoverVNet(this.#o.vnet, this.#o.env ?? process.env, this.#o.socketPath);
       const opened = await dialLink(this.#o.provider, address, this.#hello(), this.#o.handshakeMs);
-      if (this.#isClosed()) return void opened.stream.destroy();
+      if ((this.#state as VNicState) === 'closed') return void opened.stream.destroy(); // closed while dialling
       this.#vnetId = opened.hello.nodeId;
       this.#vnetIdBytes = nodeIdToBytes(this.#vnetId);
       this.#peerMaxFrame = opened.hello.maxFrame;
@@ -527,17 +418,8 @@ export class VNic {
    * `error`, and report it once.
    */
   #fatal(error: L8Error): void {
-    if (this.#state === 'closed') return;
-    this.#closedWith = error;
-    this.#state = 'closed';
-    for (const t of this.#timers) clearInterval(t);
-    clearTimeout(this.#reconnectTimer);
-    this.#sampler.close();
-    this.#dispatch.clear();
-    this.#pending.failAll(error);
-    this.#link?.close();
-    this.#ready?.reject(error);
-    this.#ready = undefined;
+    if (this.#state !== 'closed') this.#closedWith = error;
+    if (!this.#shutdown(error)) return;
     try {
       this.#o.onFatal?.(error);
     } catch {
@@ -551,7 +433,9 @@ export class VNic {
       return;
     }
     const kind = frame[Offset.KIND];
-    if (kind === Kind.REPLY || kind === Kind.PROGRESS || kind === Kind.FAIL) return this.#onAnswer(frame, kind);
+    if (kind === Kind.REPLY || kind === Kind.PROGRESS || kind === Kind.FAIL) {
+      return this.#pending.answer(frame, kind, this.#fromVNet, this.#drops);
+    }
     // the dispatcher drops a frame whose header lengths run past its end before it reads the service
     if (kind === Kind.REQUEST || kind === Kind.NOTIFY || kind === Kind.EVENT) return this.#dispatch.deliver(frame);
     if (kind !== Kind.CONTROL) {
@@ -568,43 +452,9 @@ export class VNic {
     this.#onControl(m);
   }
 
-  /**
-   * A REPLY, FAIL or PROGRESS frame: completes (or informs) its pending request only when it comes from
-   * the node the request went to, or from a VNet (they fail requests they cannot deliver). Others are
-   * counted in `drops.forgedReplies`; an unknown sequence (late, or never sent) is ignored.
-   */
-  #onAnswer(frame: Buffer, kind: number): void {
-    if (!headerFits(frame)) {
-      this.#drops.malformed++;
-      return;
-    }
-    const seq = frame.readUInt32BE(Offset.SEQUENCE);
-    const target = this.#pending.targetOf(seq);
-    if (target === undefined) return;
-    if (!isSourceOf(target, frame) && !this.#fromVNet(frame)) {
-      this.#drops.forgedReplies++;
-      return;
-    }
-    if (kind === Kind.REPLY) this.#pending.resolve(seq, new Incoming(frame));
-    else if (kind === Kind.PROGRESS) this.#pending.progress(seq, new Incoming(frame));
-    else this.#onFail(seq, frame);
-  }
-
   /** Whether the frame's source is a VNet: this VNic's own, or a node health lists with role `vnet`. */
-  #fromVNet(frame: Buffer): boolean {
-    if (isSourceOf(this.#vnetIdBytes, frame)) return true;
-    return this.health.get(readNodeId(frame, Offset.SOURCE))?.role === 'vnet';
-  }
-
-  #onFail(seq: number, frame: Buffer): void {
-    let m: Message;
-    try {
-      m = decodeMessage(frame);
-    } catch (err) {
-      return this.#pending.fail(seq, toL8Error(err, 'L8_ERR_MALFORMED_FRAME'));
-    }
-    this.#pending.fail(seq, fromWire(m.error ?? { code: 'L8_ERR_INTERNAL', message: 'fail frame without error' }));
-  }
+  readonly #fromVNet = (frame: Buffer): boolean =>
+    isSourceOf(this.#vnetIdBytes, frame) || this.health.get(readNodeId(frame, Offset.SOURCE))?.role === 'vnet';
 
   /** A control message from the VNet, checked against what a VNet may send; others are counted. */
   #onControl(m: Message): void {
@@ -646,33 +496,4 @@ export class VNic {
   #sendStats(): void {
     if (this.#link !== undefined) this.#control({ t: 'stats', stats: this.#sampler.sample(this.#link.stats) });
   }
-}
-
-const MODE_BYTE: Record<string, Mode> = {
-  unicast: Mode.UNICAST,
-  'round-robin': Mode.ROUND_ROBIN,
-  proximity: Mode.PROXIMITY,
-  local: Mode.LOCAL,
-  leader: Mode.LEADER,
-};
-
-/** `work`, or `L8_ERR_TIMEOUT` after `ms`, or `L8_ERR_ABORTED` when `signal` aborts, whichever is first. */
-function bounded<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => done(() => reject(l8error('L8_ERR_ABORTED', 'request aborted by the caller')));
-    const timer = setTimeout(
-      () => done(() => reject(l8error('L8_ERR_TIMEOUT', `no reply from the local handler within ${ms} ms`))),
-      ms,
-    );
-    const done = (settle: () => void): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      settle();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => done(() => resolve(v)),
-      (e: unknown) => done(() => reject(e)),
-    );
-  });
 }
