@@ -169,7 +169,8 @@ export class WireWriter {
     if (typeof v !== 'string') throw bail;
     const n = v.length;
     const prefix = varintSize(n);
-    this.#ensure(prefix + n);
+    // room for u32's own 5-byte reserve too: a growth inside u32 would drop the text written below
+    this.#ensure(Math.max(5, prefix + n));
     const buf = this.#buf;
     const start = this.#pos + prefix;
     let i = 0;
