@@ -32,7 +32,7 @@ describe('l8 security: roles, issuing and node bundles', () => {
     const init = await l8(['security', 'init', '--dir', own], { L8_NODE: 'this-host' });
     assert.equal(init.code, 0, init.err);
     assert.equal(subject(join(own, 'this-host.crt')), 'OU=vnet\nCN=this-host');
-    const printed = /start it with: l8 (vnet start --security \S+ --node this-host)/.exec(init.out);
+    const printed = /start it with: npx l8 (vnet start --security \S+ --node this-host)/.exec(init.out);
     assert.ok(printed, init.out);
     const args = [...(printed[1] as string).split(' '), '--port', '0', '--no-socket', '--host', '127.0.0.2'];
     const { child } = await spawnL8(args, /listening on tcp/);

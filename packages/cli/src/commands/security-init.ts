@@ -51,7 +51,7 @@ export function securityInitCommand(parent: Command, io: CliIo): void {
       io.out(`overlay CA ${r.caFingerprint} (${r.algorithm}) in ${r.dir}`);
       for (const n of r.nodes) io.out(`  ${n.role} ${n.name}: ${n.certFile}`);
       const vnet = r.nodes.find((n) => n.role === 'vnet');
-      if (vnet !== undefined) io.out(`start it with: l8 vnet start --security ${r.dir} --node ${vnet.name}`);
+      if (vnet !== undefined) io.out(`start it with: npx l8 vnet start --security ${r.dir} --node ${vnet.name}`);
     });
 }
 

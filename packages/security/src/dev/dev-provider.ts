@@ -46,7 +46,7 @@ export class DevProvider implements SecurityProvider {
     this.#users = options.users;
     this.#tokens = createTokenIssuer({ secret: this.#key, issuer: 'layer8-dev' });
     this.#warn(
-      'WARNING: Layer8 dev security provider in use: links are NOT encrypted; use `l8 security init` for real deployments',
+      'WARNING: Layer8 dev security provider in use: links are NOT encrypted; for real deployments run `npx l8 security init --dir ~/.layer8/security`, then start without --dev',
     );
   }
 
