@@ -8,7 +8,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clone, fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
-import { encodeChangeSet, makeChangeSet, TypeRegistry } from '@layer8/model';
 import {
   CustomerSchema,
   demoCustomer,
@@ -16,7 +15,8 @@ import {
   file_layer8_demo_v1_bench,
   file_layer8_demo_v1_demo,
   Wide50Schema,
-} from '@layer8/model/internal';
+} from '@layer8/fixtures';
+import { encodeChangeSet, makeChangeSet, TypeRegistry } from '@layer8/model';
 import { ContentType } from '@layer8/protocol';
 import { Packr } from 'msgpackr';
 import protobuf from 'protobufjs';
@@ -24,7 +24,7 @@ import { EXT } from './lib/ext.ts';
 import { type BenchRow, peakRssMB, round, say, timeLoop } from './lib/harness.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const PROTO = join(here, EXT === '.ts' ? '..' : '../..', 'packages/model/proto/layer8/demo/v1/bench.proto');
+const PROTO = join(here, EXT === '.ts' ? '..' : '../..', 'packages/fixtures/proto/layer8/demo/v1/bench.proto');
 
 interface Codec {
   readonly system: string;

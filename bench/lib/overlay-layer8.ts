@@ -2,6 +2,7 @@
  * Worker process of the overlay benchmark for Layer8: one VNet, or a group of VNics (responders,
  * sinks, a requester or a publisher), driven over IPC by bench/overlay.ts.
  */
+import { assertNodeId } from '@layer8/protocol';
 import { DevProvider, type SecurityProvider, TlsProvider } from '@layer8/security';
 import { VNet } from '@layer8/vnet';
 import { type Handler, VNic } from '@layer8/vnic';
@@ -65,7 +66,8 @@ async function startVNics(a: VNicsArgs): Promise<string[]> {
   for (let i = 0; i < a.count; i++) {
     const n = new VNic({ provider: p, vnet: { path: a.path }, alias: `${a.alias}-${i}` });
     await n.connect();
-    for (const [service, role] of Object.entries(a.services)) n.subscribe(service, 0, HANDLERS[role]);
+    for (const [service, role] of Object.entries(a.services))
+      n.subscribe({ service: service, area: 0 }, HANDLERS[role]);
     mine.push(n);
   }
   vnics.push(...mine);
@@ -102,11 +104,13 @@ serve({
   },
   unicast: ({ node, service }: { node: string; service: string }) => {
     const n = first();
-    driver.pump(oneWay(n, () => n.unicast(node, service, 0, PAYLOAD)));
+    const target = { node: assertNodeId(node), service, area: 0 };
+    driver.pump(oneWay(n, () => n.send(target, PAYLOAD)));
   },
   multicast: ({ service }: { service: string }) => {
     const n = first();
-    driver.pump(oneWay(n, () => n.multicast(service, 0, PAYLOAD)));
+    const target = { service, area: 0 };
+    driver.pump(oneWay(n, () => n.multicast(target, PAYLOAD)));
   },
   mark: () => driver.mark(),
   stop: () => driver.stop(),

@@ -1,4 +1,4 @@
-import type { WireError } from '@layer8/protocol';
+import { isNodeId, type NodeId, type WireError } from '@layer8/protocol';
 import type { HealthDelta, NodeStats, ServiceArea } from './record.ts';
 import { arrayOf, HEALTH_LIMITS, objectOf, parseDelta, parseServices, parseStats } from './schema.ts';
 
@@ -30,7 +30,7 @@ export type PeerControl =
 export type VNetControl =
   | { readonly t: 'hb' }
   | { readonly t: 'health'; readonly deltas: HealthDelta[] }
-  | { readonly t: 'drop'; readonly vnet: string }
+  | { readonly t: 'drop'; readonly vnet: NodeId }
   | { readonly t: 'close'; readonly error: WireError };
 
 /** A wire error (docs/protocol.md §5) with a bounded code and message; `data` is kept as sent. */
@@ -39,9 +39,10 @@ export function parseWireError(value: unknown): WireError | undefined {
   if (typeof o?.code !== 'string' || o.code.length > 64 || typeof o.message !== 'string' || o.message.length > 4096) {
     return undefined;
   }
+  const retryable = typeof o.retryable === 'boolean' ? { retryable: o.retryable } : {};
   return o.data === undefined
-    ? { code: o.code, message: o.message }
-    : { code: o.code, message: o.message, data: o.data };
+    ? { code: o.code, message: o.message, ...retryable }
+    : { code: o.code, message: o.message, data: o.data, ...retryable };
 }
 
 /** Checks a control body from a local VNic; undefined when it matches no message. */
@@ -78,7 +79,7 @@ export function parseVNetControl(value: unknown): VNetControl | undefined {
     const deltas = arrayOf(o.deltas, HEALTH_LIMITS.maxRecordsPerDelta, parseDelta);
     return deltas === undefined ? undefined : { t: 'health', deltas };
   }
-  if (o?.t === 'drop') return typeof o.vnet === 'string' ? { t: 'drop', vnet: o.vnet } : undefined;
+  if (o?.t === 'drop') return isNodeId(o.vnet) ? { t: 'drop', vnet: o.vnet } : undefined;
   return o?.t === 'close' ? closeOf(o) : undefined;
 }
 

@@ -16,6 +16,28 @@ export type RecordGuard = (record: HealthRecord) => boolean;
 /** Listener of {@link HealthTable.onChange}. */
 export type HealthListener = (event: HealthEvent) => void;
 
+/**
+ * What a reader of the replicated table may do: look up and listen, never write. A VNic hands this out
+ * (`vnic.health`); only the VNet's deltas change the table behind it.
+ */
+export interface HealthView {
+  readonly size: number;
+  /** The record of `id`, if known. */
+  get(id: NodeId): HealthRecord | undefined;
+  /** Every record. */
+  all(): HealthRecord[];
+  /** The records written by `vnet`. */
+  sliceOf(vnet: NodeId): HealthRecord[];
+  /** Ids of the nodes that host (service, area), up or not. */
+  hosts(service: string, area: number): NodeId[];
+  /** Records of the reachable nodes that host (service, area). */
+  instances(service: string, area: number): HealthRecord[];
+  /** Ids of every writer VNet with a slice in the table. */
+  writers(): NodeId[];
+  /** Registers a listener; returns the function that removes it. */
+  onChange(listener: HealthListener): () => void;
+}
+
 function indexKey(service: string, area: number): string {
   return `${area}/${service}`;
 }
@@ -27,7 +49,7 @@ function indexKey(service: string, area: number): string {
  * Invariants: `#index` holds exactly the services of the records in `#records`; `#sliceSize` the number
  * of records per writer; `#seq` holds, for each writer VNet, the sequence of the last delta applied from it.
  */
-export class HealthTable {
+export class HealthTable implements HealthView {
   readonly #records = new Map<NodeId, HealthRecord>();
   readonly #index = new Map<string, Set<NodeId>>();
   readonly #seq = new Map<NodeId, number>();
@@ -40,6 +62,24 @@ export class HealthTable {
   /** Number of records. */
   get size(): number {
     return this.#records.size;
+  }
+
+  /** A read-only view of this table (an object of its own: a caller cannot reach the writers). */
+  view(): HealthView {
+    const table = this;
+    const view: HealthView = {
+      get size() {
+        return table.size;
+      },
+      get: (id) => this.get(id),
+      all: () => this.all(),
+      sliceOf: (vnet) => this.sliceOf(vnet),
+      hosts: (service, area) => this.hosts(service, area),
+      instances: (service, area) => this.instances(service, area),
+      writers: () => this.writers(),
+      onChange: (listener) => this.onChange(listener),
+    };
+    return Object.freeze(view);
   }
 
   /** The record of `id`, if known. */

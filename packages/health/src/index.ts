@@ -8,7 +8,13 @@ export {
   parseWireError,
   type VNetControl,
 } from './control.ts';
-export { type HealthEvent, type HealthListener, HealthTable, type RecordGuard } from './health-table.ts';
+export {
+  type HealthEvent,
+  type HealthListener,
+  HealthTable,
+  type HealthView,
+  type RecordGuard,
+} from './health-table.ts';
 export type {
   HealthDelta,
   HealthRecord,

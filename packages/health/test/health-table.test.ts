@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { NodeId } from '@layer8/protocol';
 import { type HealthEvent, type HealthRecord, HealthTable, parseDelta, StatsSampler } from '../src/index.ts';
 
-const V1 = '11111111-1111-4111-8111-111111111111';
-const V2 = '22222222-2222-4222-8222-222222222222';
-const N1 = '33333333-3333-4333-8333-333333333333';
-const N2 = '44444444-4444-4444-8444-444444444444';
+const V1 = '11111111-1111-4111-8111-111111111111' as NodeId;
+const V2 = '22222222-2222-4222-8222-222222222222' as NodeId;
+const N1 = '33333333-3333-4333-8333-333333333333' as NodeId;
+const N2 = '44444444-4444-4444-8444-444444444444' as NodeId;
 
 function rec(
-  id: string,
-  vnet: string,
+  id: NodeId,
+  vnet: NodeId,
   services: { service: string; area: number }[] = [],
   status: 'up' | 'unreachable' = 'up',
 ): HealthRecord {

@@ -5,6 +5,7 @@ import {
   fromJsonString,
   isMessage,
   type Message,
+  type MessageShape,
   toBinary,
   toJsonString,
 } from '@bufbuild/protobuf';
@@ -26,8 +27,11 @@ export interface ModelCodecOptions {
   readonly engine?: CodecEngine;
 }
 
-/** Encodes and decodes messages of one model type. */
-export interface ModelCodec {
+/**
+ * Encodes and decodes messages of one model type. It is a `PayloadCodec` of `@layer8/vnic`: pass it as
+ * the `codec` option of a send and to `Incoming.decode` to send the model over the overlay.
+ */
+export interface ModelCodec<T extends Message = Message> {
   /** The protobuf binary engine actually used. */
   readonly engine: CodecEngine;
   /** The engine, and why the type uses `bufbuild` when it does (e.g. `layer8.x.V1 is not proto3`). */
@@ -36,12 +40,12 @@ export interface ModelCodec {
    * Encodes `message` as protobuf (default) or canonical protobuf JSON (UTF-8).
    * @throws L8_ERR_INVALID_ARGUMENT when `message` is not of this type, or the content type is neither.
    */
-  encode(message: Message, contentType?: number): Uint8Array;
+  encode(message: T, contentType?: number): Uint8Array;
   /**
    * Decodes bytes of the content type.
    * @throws L8_ERR_DECODE with `data.type`, `data.contentType` and the decoder's reason.
    */
-  decode(bytes: Uint8Array, contentType?: number): Message;
+  decode(bytes: Uint8Array, contentType?: number): T;
 }
 
 const utf8 = new TextEncoder();
@@ -58,7 +62,10 @@ interface Binary {
  * The codec of one message descriptor. Protobuf binary uses the compiled engine unless the type (or a type it
  * reaches) is not proto3 or uses a field form it does not reproduce; the reason is then in `description`.
  */
-export function modelCodec(desc: DescMessage, options: ModelCodecOptions = {}): ModelCodec {
+export function modelCodec<Desc extends DescMessage>(
+  desc: Desc,
+  options: ModelCodecOptions = {},
+): ModelCodec<MessageShape<Desc>> {
   const why = options.engine === 'bufbuild' ? 'requested' : whyNotCompiled(desc);
   const binary = why === undefined ? compiledBinary(desc) : bufbuildBinary(desc);
   return {
@@ -68,7 +75,8 @@ export function modelCodec(desc: DescMessage, options: ModelCodecOptions = {}): 
         ? `compiled protobuf codec of ${desc.typeName} (unknown fields and invalid values go through @bufbuild/protobuf)`
         : `@bufbuild/protobuf codec of ${desc.typeName} (${why})`,
     encode: (message, contentType = ContentType.PROTOBUF) => encodeMessage(desc, binary, message, contentType),
-    decode: (bytes, contentType = ContentType.PROTOBUF) => decodeMessage(desc, binary, bytes, contentType),
+    decode: (bytes, contentType = ContentType.PROTOBUF) =>
+      decodeMessage(desc, binary, bytes, contentType) as MessageShape<Desc>,
   };
 }
 

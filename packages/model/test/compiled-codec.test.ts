@@ -1,6 +1,6 @@
 /**
  * The compiled protobuf codec against @bufbuild/protobuf: same bytes, deep-equal messages, on arbitrary values of
- * every model in proto/ (generated from the descriptors), and the same verdict on mangled bytes.
+ * every model in the model's and the fixtures' proto/ (generated from the descriptors), and the same verdict on mangled bytes.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -14,16 +14,9 @@ import {
   toBinary,
 } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
-import { L8Error } from '@layer8/protocol';
-import fc from 'fast-check';
-import { file_layer8_model_v1_delta } from '../src/gen/layer8/model/v1/delta_pb.ts';
-import { file_layer8_model_v1_envelope } from '../src/gen/layer8/model/v1/envelope_pb.ts';
-import { modelCodec, TypeRegistry } from '../src/index.ts';
 import {
   AllTypesSchema,
-  type CompiledCodec,
   CustomerSchema,
-  compileCodec,
   demoCustomer,
   file_layer8_demo_v1_bench,
   file_layer8_demo_v1_codec,
@@ -31,7 +24,13 @@ import {
   OrderSchema,
   WithLongStringSchema,
   WithWrapperSchema,
-} from '../src/internal.ts';
+} from '@layer8/fixtures';
+import { L8Error } from '@layer8/protocol';
+import fc from 'fast-check';
+import { file_layer8_model_v1_delta } from '../src/gen/layer8/model/v1/delta_pb.ts';
+import { file_layer8_model_v1_envelope } from '../src/gen/layer8/model/v1/envelope_pb.ts';
+import { modelCodec, TypeRegistry } from '../src/index.ts';
+import { type CompiledCodec, compileCodec } from '../src/internal.ts';
 
 const registry = new TypeRegistry().register(
   file_layer8_demo_v1_demo,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clone, create, toBinary } from '@bufbuild/protobuf';
+import { demoCustomer, demoWide50, OrderLineSchema, OrderSchema, Wide50Schema } from '@layer8/fixtures';
 import fc from 'fast-check';
 import {
   applyChangeSet,
@@ -14,7 +15,6 @@ import {
   makeChangeSet,
   merge,
 } from '../src/index.ts';
-import { demoCustomer, demoWide50, OrderLineSchema, OrderSchema, Wide50Schema } from '../src/internal.ts';
 import { demoRegistry, orderArb, sampleOrder } from './fixtures.ts';
 
 const registry = demoRegistry();

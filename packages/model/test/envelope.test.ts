@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clone, create, toBinary } from '@bufbuild/protobuf';
+import { OrderSchema } from '@layer8/fixtures';
 import { ContentType } from '@layer8/protocol';
 import { EnvelopeWireSchema } from '../src/gen/layer8/model/v1/envelope_pb.ts';
 import {
@@ -17,7 +18,6 @@ import {
   TypeRegistry,
   typeId,
 } from '../src/index.ts';
-import { OrderSchema } from '../src/internal.ts';
 import { demoRegistry, sampleOrder } from './fixtures.ts';
 
 const registry = demoRegistry();

@@ -1,7 +1,5 @@
 /** Shared test data: a registry with the demo models and fast-check arbitraries of orders. */
 import { create } from '@bufbuild/protobuf';
-import fc from 'fast-check';
-import { TypeRegistry } from '../src/index.ts';
 import {
   file_layer8_demo_v1_bench,
   file_layer8_demo_v1_demo,
@@ -9,7 +7,9 @@ import {
   type OrderLine,
   OrderLineSchema,
   OrderSchema,
-} from '../src/internal.ts';
+} from '@layer8/fixtures';
+import fc from 'fast-check';
+import { TypeRegistry } from '../src/index.ts';
 
 /** A registry holding every demo type. */
 export function demoRegistry(): TypeRegistry {

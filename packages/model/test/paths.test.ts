@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
+import { AddressSchema, OrderLineSchema, OrderSchema, SeatSchema } from '@layer8/fixtures';
 import fc from 'fast-check';
 import {
   allNodes,
@@ -18,7 +19,6 @@ import {
   setPath,
   splitKey,
 } from '../src/index.ts';
-import { AddressSchema, OrderLineSchema, OrderSchema, SeatSchema } from '../src/internal.ts';
 import { sampleOrder } from './fixtures.ts';
 
 describe('path syntax', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
+import { type Order, OrderSchema } from '@layer8/fixtures';
 import { bindQuery, createTableSql, matches, runQuery, sqlColumns, sqlRow, toSql } from '../src/index.ts';
-import { type Order, OrderSchema } from '../src/internal.ts';
 import { demoRegistry, sampleOrder } from './fixtures.ts';
 
 const registry = demoRegistry();

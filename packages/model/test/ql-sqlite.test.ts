@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
+import { type Order, OrderSchema } from '@layer8/fixtures';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { bindQuery, createTableSql, runQuery, sqlColumns, sqlRow, toSql } from '../src/index.ts';
-import { type Order, OrderSchema } from '../src/internal.ts';
 import { demoRegistry } from './fixtures.ts';
 
 const registry = demoRegistry();

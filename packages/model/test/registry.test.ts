@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
+import { AddressSchema, CustomerSchema, OrderSchema, Wide50Schema } from '@layer8/fixtures';
 import { ContentType, L8Error } from '@layer8/protocol';
 import fc from 'fast-check';
 import { decodeJson, deepEqual, encodeJson, TypeRegistry } from '../src/index.ts';
-import { AddressSchema, CustomerSchema, OrderSchema, Wide50Schema } from '../src/internal.ts';
 import { demoRegistry, orderArb, sampleOrder } from './fixtures.ts';
 
 function code(fn: () => unknown): string {

@@ -74,7 +74,7 @@ export function encodeAnswer(request: Buffer, a: AnswerInit): Buffer {
   out[4 + Offset.MODE] = 0;
   out[4 + Offset.PRIORITY] = request[Offset.PRIORITY] as number;
   out[4 + Offset.HOPS] = 4;
-  out[4 + Offset.FLAGS] = err === undefined ? 0 : Flag.ERROR;
+  out[4 + Offset.FLAGS] = err === undefined ? 0 : Flag.ERROR | retryFlags(a.error);
   request.copy(out, 4 + Offset.AREA, Offset.AREA, Offset.DEADLINE);
   out.writeUInt32BE(0, 4 + Offset.DEADLINE);
   out.set(a.source, 4 + Offset.SOURCE);
@@ -89,6 +89,12 @@ export function encodeAnswer(request: Buffer, a: AnswerInit): Buffer {
   if (err !== undefined) o += err.copy(out, o);
   out.set(a.payload, o);
   return out;
+}
+
+/** The header flags that carry a thrower's retryable override (docs/protocol.md §5). */
+export function retryFlags(e: WireError | undefined): number {
+  if (e?.retryable === undefined) return 0;
+  return Flag.RETRY_SET | (e.retryable ? Flag.RETRYABLE : 0);
 }
 
 function errorBytes(e: WireError): Buffer {

@@ -55,6 +55,8 @@ export type Mode = (typeof Mode)[keyof typeof Mode];
 
 /** Priorities, 0 highest (header byte 3). */
 export const Priority = { HIGHEST: 0, HIGH: 2, NORMAL: 4, LOW: 6, LOWEST: 7 } as const;
+/** A priority: 0 (highest) to 7 (lowest). */
+export type Priority = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** Content type of the payload (header byte 64). */
 export const ContentType = {
@@ -103,7 +105,15 @@ export const TxState = {
 export type TxState = (typeof TxState)[keyof typeof TxState];
 
 /** Header flag bits (header byte 5). */
-export const Flag = { TRACE: 1, ERROR: 2, TX: 4 } as const;
+export const Flag = {
+  TRACE: 1,
+  ERROR: 2,
+  TX: 4,
+  /** The error block's retryable flag is given by {@link Flag.RETRYABLE}, not by its code's default. */
+  RETRY_SET: 8,
+  /** With RETRY_SET: the error is retryable. */
+  RETRYABLE: 16,
+} as const;
 
 /** Fixed offsets of the v1 header (docs/protocol.md §3). */
 export const Offset = {

@@ -6,6 +6,8 @@ export interface WireError {
   readonly message: string;
   /** Optional structured detail, JSON-serialisable. */
   readonly data?: unknown;
+  /** Present only when the thrower overrode the code's default retryable flag. */
+  readonly retryable?: boolean;
 }
 
 /** Options of {@link L8Error}. */
@@ -15,6 +17,12 @@ export interface L8ErrorOptions {
   /** Overrides the code's default retryable flag. */
   readonly retryable?: boolean;
 }
+
+/**
+ * Brand of every Layer8 error, shared by every installed copy of `@layer8/protocol` (`Symbol.for`): its
+ * value is the name of the error's class, so `instanceof` works across copies (as undici does).
+ */
+const BRAND = Symbol.for('layer8.error.class');
 
 /**
  * The root of every error Layer8 throws. `code` is stable (see docs/errors.md); `retryable` says whether
@@ -34,13 +42,31 @@ export class L8Error extends Error {
     this.code = code;
     this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
     this.data = options.data;
+    Object.defineProperty(this, BRAND, { value: new.target.name });
   }
 
-  /** The wire form of this error. */
+  /**
+   * True for an error of this class made by any installed copy of `@layer8/protocol`: the root matches
+   * every Layer8 error, a family class (`TimeoutError`, …) the errors of its name.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the class being checked, a subclass inherits this method
+    const cls: { readonly name: string } = this;
+    if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+    const brand = (value as { [BRAND]?: unknown } | null | undefined)?.[BRAND];
+    if (typeof brand !== 'string') return false;
+    return cls.name === 'L8Error' || brand === cls.name;
+  }
+
+  /** The wire form of this error; `retryable` only when it differs from the code's default. */
   toWire(): WireError {
-    return this.data === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, data: this.data };
+    const base: { code: string; message: string; data?: unknown; retryable?: boolean } = {
+      code: this.code,
+      message: this.message,
+    };
+    if (this.data !== undefined) base.data = this.data;
+    if (this.retryable !== ERROR_CODES[this.code].retryable) base.retryable = this.retryable;
+    return base;
   }
 }
 
@@ -112,10 +138,14 @@ export function errorClassOf(code: ErrorCode): ErrorClass {
  * peer) becomes `L8_ERR_HANDLER` with the original code kept in `data.remoteCode`.
  */
 export function fromWire(wire: WireError): L8Error {
+  const retryable = typeof wire.retryable === 'boolean' ? { retryable: wire.retryable } : {};
   if (isErrorCode(wire.code)) {
-    return l8error(wire.code, wire.message, wire.data === undefined ? {} : { data: wire.data });
+    return l8error(wire.code, wire.message, wire.data === undefined ? retryable : { data: wire.data, ...retryable });
   }
-  return l8error('L8_ERR_HANDLER', wire.message, { data: { remoteCode: wire.code, detail: wire.data } });
+  return l8error('L8_ERR_HANDLER', wire.message, {
+    data: { remoteCode: wire.code, detail: wire.data },
+    ...retryable,
+  });
 }
 
 /** Turns anything thrown into an {@link L8Error}; a plain error becomes `L8_ERR_HANDLER`. */

@@ -19,6 +19,17 @@ export {
 } from './constants.ts';
 export { type ControlBody, controlBody, encodeControl } from './control.ts';
 export { type DataInit, dataFrameSize, encodeData, writeData } from './data-frame.ts';
+export {
+  BACKOFF,
+  type Backoff,
+  DEFAULT_HANDSHAKE_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_STATS_MS,
+  jittered,
+  nextDelay,
+} from './defaults.ts';
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './error-codes.ts';
 export {
   BackpressureError,

@@ -93,6 +93,11 @@ function readError(c: Cursor): WireError {
   }
 }
 
+/** The error with the retryable override its frame's flags carry, if any. */
+function withRetry(e: WireError, flags: number): WireError {
+  return flags & Flag.RETRY_SET ? { ...e, retryable: (flags & Flag.RETRYABLE) !== 0 } : e;
+}
+
 function readTx(c: Cursor): TxBlock {
   const at = c.need(25, 'transaction block');
   const state = c.buf[at + 16] as number;
@@ -114,7 +119,7 @@ export function decodeMessage(frame: Buffer): Message {
   const traceLen = c.u8('trace length');
   const traceparent = traceLen > 0 ? c.text(traceLen, 'traceparent') : undefined;
   const aaa = c.text(c.u16('AAA length'), 'AAA identity');
-  const error = flags & Flag.ERROR ? readError(c) : undefined;
+  const error = flags & Flag.ERROR ? withRetry(readError(c), flags) : undefined;
   const tx = flags & Flag.TX ? readTx(c) : undefined;
   return {
     kind: frame[Offset.KIND] as Kind,

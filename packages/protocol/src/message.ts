@@ -1,3 +1,4 @@
+import { retryFlags } from './answer.ts';
 import { u16, u32 } from './bytes.ts';
 import {
   Action,
@@ -19,7 +20,7 @@ import { type NodeId, writeNodeId, ZERO_NODE_ID } from './node-id.ts';
 /** The optional transaction block of the body (docs/protocol.md §4). */
 export interface TxBlock {
   /** Transaction id (a UUID). */
-  readonly id: string;
+  readonly id: NodeId;
   readonly state: TxState;
   /** Leader term that ordered it (fencing); a safe integer. */
   readonly term: number;
@@ -190,7 +191,8 @@ function writeFixed(buf: Buffer, m: MessageInit, serviceLen: number, traceLen: n
   buf[4 + Offset.MODE] = m.mode ?? Mode.UNICAST;
   buf[4 + Offset.PRIORITY] = m.priority ?? Priority.NORMAL;
   buf[4 + Offset.HOPS] = m.hops ?? DEFAULT_HOPS;
-  buf[4 + Offset.FLAGS] = (traceLen > 0 ? Flag.TRACE : 0) | (hasErr ? Flag.ERROR : 0) | (m.tx ? Flag.TX : 0);
+  buf[4 + Offset.FLAGS] =
+    (traceLen > 0 ? Flag.TRACE : 0) | (hasErr ? Flag.ERROR | retryFlags(m.error) : 0) | (m.tx ? Flag.TX : 0);
   u16(buf, 4 + Offset.AREA, m.area ?? 0);
   u32(buf, 4 + Offset.SEQUENCE, m.sequence ?? 0);
   u32(buf, 4 + Offset.DEADLINE, m.deadlineMs ?? 0);

@@ -11,6 +11,7 @@ import {
   Kind,
   type L8Error,
   Mode,
+  type NodeId,
   nodeIdToBytes,
   Offset,
   payloadOffset,
@@ -169,7 +170,9 @@ describe('answer fast paths', () => {
   });
 
   test('a 67-byte request whose SERVICE_LEN says 255 is refused, not answered with 255 bytes of memory', () => {
-    const request = Buffer.from(encodeMessage({ kind: Kind.REQUEST, source: '11111111-2222-4333-8444-555555555555' }));
+    const request = Buffer.from(
+      encodeMessage({ kind: Kind.REQUEST, source: '11111111-2222-4333-8444-555555555555' as NodeId }),
+    );
     const truncated = request.subarray(4, 4 + 67);
     truncated[Offset.SERVICE_LEN] = 255;
     poisonPool(0xaa);
@@ -188,7 +191,10 @@ describe('answer fast paths', () => {
   });
 
   test('source and origin must be 16 bytes, an error code at most 65535 bytes', () => {
-    const request = encodeMessage({ kind: Kind.REQUEST, source: '11111111-2222-4333-8444-555555555555' }).subarray(4);
+    const request = encodeMessage({
+      kind: Kind.REQUEST,
+      source: '11111111-2222-4333-8444-555555555555' as NodeId,
+    }).subarray(4);
     const init = { kind: Kind.REPLY, contentType: ContentType.NONE, payload: new Uint8Array(0) } as const;
     for (const [source, origin] of [
       [new Uint8Array(15), new Uint8Array(16)],

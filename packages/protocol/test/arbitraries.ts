@@ -25,7 +25,7 @@ export const nodeIdArb: fc.Arbitrary<NodeId> = fc.oneof(
 /** The canonical string of 16 bytes, by Node's hex encoder. */
 export function hexId(bytes: Uint8Array): NodeId {
   const h = Buffer.from(bytes).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}` as NodeId;
 }
 
 /** `s` cut at a code point boundary to at most `max` UTF-8 bytes. */

@@ -5,6 +5,7 @@ import {
   assertNodeId,
   isNodeId,
   L8Error,
+  type NodeId,
   newNodeId,
   nodeIdFromBytes,
   nodeIdToBytes,
@@ -70,8 +71,8 @@ describe('node ids', () => {
     for (const bad of INVALID) {
       assert.equal(isNodeId(bad), false, String(bad));
       assert.throws(() => assertNodeId(bad), invalidArgument);
-      assert.throws(() => nodeIdToBytes(bad as string), invalidArgument);
-      assert.throws(() => writeNodeId(Buffer.alloc(16), 0, bad as string), invalidArgument, String(bad));
+      assert.throws(() => nodeIdToBytes(bad as NodeId), invalidArgument);
+      assert.throws(() => writeNodeId(Buffer.alloc(16), 0, bad as NodeId), invalidArgument, String(bad));
     }
     assert.equal(assertNodeId(ZERO_NODE_ID), ZERO_NODE_ID);
   });
@@ -88,7 +89,7 @@ describe('node ids', () => {
       fc.property(fc.oneof(mutated, fc.string({ maxLength: 40 })), (s) => {
         let threw = false;
         try {
-          writeNodeId(Buffer.alloc(16), 0, s);
+          writeNodeId(Buffer.alloc(16), 0, s as NodeId);
         } catch (e) {
           assert.ok(invalidArgument(e));
           threw = true;

@@ -1,21 +1,11 @@
-/** @layer8/security: providers, AAA tokens and the framed link (DESIGN.md §8, docs/security.md). */
+/** @layer8/security: providers, AAA tokens and link setup (membership proof and hello; docs/architecture.md, docs/security.md). */
 export { DevProvider, type DevProviderOptions, isLoopback } from './dev/dev-provider.ts';
-export { FramedLink, type FramedLinkOptions, type LinkStats } from './link/framed-link.ts';
 export { checkHelloIdentity, exchangeHello, type HelloCheck, type HelloResult } from './link/hello.ts';
-export {
-  acceptLink,
-  DEFAULT_HANDSHAKE_MS,
-  dialLink,
-  formatAddress,
-  type LinkAddress,
-  type OpenedLink,
-} from './link/link-setup.ts';
+export { acceptLink, DEFAULT_HANDSHAKE_MS, dialLink, type OpenedLink } from './link/link-setup.ts';
 export { type ProofScheme, proofTranscript, runMutualProof } from './link/mutual-proof.ts';
 export { HANDSHAKE_MAX_FRAME, ProofChannel } from './link/proof-channel.ts';
 export type {
   LinkContext,
-  LinkTransport,
-  NodeHello,
   PeerIdentity,
   PeerRole,
   SecuredLink,

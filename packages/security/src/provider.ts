@@ -1,9 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { LinkTransport } from '@layer8/link';
 import type { L8Error, NodeId } from '@layer8/protocol';
-
-/** Which kind of socket a link runs on. */
-export type LinkTransport = 'tcp' | 'unix';
 
 /** What the provider is told about a link it secures. */
 export interface LinkContext {
@@ -97,20 +95,4 @@ export interface SecurityProvider {
    * by the VNet on subscriptions (`acl.json` `hosting`); per-user rules are enforced at the service.
    */
   canHost(peer: PeerIdentity, service: string, area: number): boolean;
-}
-
-/** The overlay handshake's view of a node (sent once per link after the membership proof). */
-export interface NodeHello {
-  readonly version: number;
-  readonly nodeId: NodeId;
-  readonly alias: string;
-  readonly role: 'vnic' | 'vnet';
-  /** The node's VNet; for a VNet, itself. */
-  readonly vnet: NodeId;
-  /** (service, area) pairs the node hosts. */
-  readonly services: readonly { readonly service: string; readonly area: number }[];
-  /** Largest frame the node accepts. */
-  readonly maxFrame: number;
-  /** Heartbeat deadline in ms that the sender applies. */
-  readonly heartbeatMs: number;
 }

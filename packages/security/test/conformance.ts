@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import type { LinkTransport } from '@layer8/link';
 import { type ErrorCode, encodeMessage, Kind, Offset, ZERO_NODE_ID } from '@layer8/protocol';
-import type { LinkTransport, SecuredLink, SecurityProvider } from '../src/index.ts';
+import type { SecuredLink, SecurityProvider } from '../src/index.ts';
 import { closed, type Listener, listen, readBytes, rejection } from './harness.ts';
 
 /** A member that must be refused, and the codes either side may report. */

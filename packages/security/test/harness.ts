@@ -3,8 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import type { LinkAddress, LinkTransport, NodeHello } from '@layer8/link';
 import { type NodeId, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
-import type { LinkAddress, LinkTransport, NodeHello } from '../src/index.ts';
 
 /**
  * A listener on port 0 (TCP, 127.0.0.1) or in a temp dir (unix) that queues accepted sockets; `close`

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { type L8Error, newNodeId } from '@layer8/protocol';
+import type { LinkTransport } from '@layer8/link';
+import { type L8Error, type NodeId, newNodeId } from '@layer8/protocol';
 import {
   acceptLink,
   DevProvider,
   initSecurity,
-  type LinkTransport,
   type OpenedLink,
   ProofChannel,
   type SecurityProvider,
@@ -68,8 +68,8 @@ async function relayProof(fromDialer: Socket, toAcceptor: Socket, rewrite = (b: 
 }
 
 interface Attack {
-  readonly dialerId: string;
-  readonly acceptorId: string;
+  readonly dialerId: NodeId;
+  readonly acceptorId: NodeId;
   /** The dialing member's provider; the acceptor's own for a reflection. */
   readonly dialer: () => SecurityProvider;
   readonly rewrite?: (b: Record<string, unknown>) => Record<string, unknown>;
@@ -152,7 +152,7 @@ describe('membership proof relay', async () => {
       const [c, s] = await Promise.all([l.dial(), l.accept()]);
       const dev = (): DevProvider => new DevProvider({ passphrase: PASSPHRASE, warn: quiet });
       const server = dev().secureServer(s, { transport: 'tcp', nodeId: newNodeId() });
-      const client = dev().secureClient(c, { transport: 'tcp', ...(peerId ? { nodeId: peerId } : {}) });
+      const client = dev().secureClient(c, { transport: 'tcp', ...(peerId ? { nodeId: peerId as NodeId } : {}) });
       client.catch(quiet);
       assert.equal((await rejection(server)).code, peerId ? 'L8_ERR_HANDSHAKE' : 'L8_ERR_IDENTITY');
       await l.close();

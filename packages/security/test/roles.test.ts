@@ -3,13 +3,13 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import type { LinkTransport } from '@layer8/link';
 import type { L8Error } from '@layer8/protocol';
 import {
   acceptLink,
   dialLink,
   initSecurity,
   issueNodeCert,
-  type LinkTransport,
   type OpenedLink,
   roleOf,
   TlsProvider,

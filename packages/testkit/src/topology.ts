@@ -82,7 +82,7 @@ async function startVNics(vnet: VNet, i: number, options: TopologyOptions): Prom
 
 async function converged(vnets: VNet[], vnics: VNic[], timeoutMs: number): Promise<void> {
   const total = vnets.length + vnics.length;
-  const upIn = (t: VNet['health']): number => t.all().filter((r) => r.status === 'up').length;
+  const upIn = (t: VNic['health']): number => t.all().filter((r) => r.status === 'up').length;
   await waitFor(() => [...vnets, ...vnics].every((n) => upIn(n.health) === total && n.health.size === total), {
     timeoutMs,
     what: `${total} nodes up in every health table`,

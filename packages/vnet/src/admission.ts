@@ -1,8 +1,18 @@
-import { HEALTH_LIMITS, type HealthRecord, type RecordGuard, type ServiceArea } from '@layer8/health';
-import { type L8Error, l8error, nodeKey } from '@layer8/protocol';
-import type { NodeHello, PeerIdentity } from '@layer8/security';
-import type { Connection } from './connection.ts';
-import type { VNet } from './vnet.ts';
+import { HEALTH_LIMITS, type HealthRecord, type HealthTable, type RecordGuard, type ServiceArea } from '@layer8/health';
+import type { NodeHello } from '@layer8/link';
+import { type L8Error, l8error, type NodeId, nodeKey } from '@layer8/protocol';
+import type { PeerIdentity, SecurityProvider } from '@layer8/security';
+import type { Connection, DropCounters } from './connection.ts';
+
+/** What {@link Admission} reads from its VNet (its links, the health table) and counts into. */
+export interface AdmissionHost {
+  readonly id: NodeId;
+  readonly health: HealthTable;
+  readonly locals: ReadonlyMap<string, Connection>;
+  readonly peers: ReadonlyMap<string, Connection>;
+  readonly drops: DropCounters;
+  readonly options: { readonly provider: Pick<SecurityProvider, 'canHost'> };
+}
 
 /** Per-identity bounds a VNet enforces (docs/security.md, "Threat model"). */
 export interface AdmissionLimits {
@@ -32,12 +42,12 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
  * Every refusal is counted in the VNet's drop counters.
  */
 export class Admission {
-  readonly #vnet: VNet;
+  readonly #vnet: AdmissionHost;
   readonly limits: AdmissionLimits;
   /** Peer VNet id → the subject that first proved it (bounded; oldest forgotten first). */
   readonly #vnetPins = new Map<string, string>();
 
-  constructor(vnet: VNet, limits: Partial<AdmissionLimits> = {}) {
+  constructor(vnet: AdmissionHost, limits: Partial<AdmissionLimits> = {}) {
     this.#vnet = vnet;
     this.limits = { ...DEFAULT_ADMISSION_LIMITS, ...limits };
   }

@@ -1,6 +1,7 @@
+import type { FramedLink, NodeHello } from '@layer8/link';
 import type { NodeId } from '@layer8/protocol';
 import { nodeIdToBytes, nodeKey, Offset } from '@layer8/protocol';
-import type { FramedLink, NodeHello, OpenedLink } from '@layer8/security';
+import type { OpenedLink } from '@layer8/security';
 import { NodeIndex, sameId } from './node-index.ts';
 
 /** Frames a VNet refused, by reason; tests read these to prove drops. */
@@ -13,6 +14,8 @@ export interface DropCounters {
   unreachable: number;
   /** No instance of (service, area). */
   noService: number;
+  /** Leader-mode frames without a destination: leader routing needs the election service. */
+  noLeader: number;
   /** Hop count exhausted. */
   ttl: number;
   /** Links closed because a frame was over the maximum size. */

@@ -1,17 +1,22 @@
 import type { TrafficCounters } from '@layer8/health';
 import { encodeControl, type L8Error, l8error } from '@layer8/protocol';
 import type { Connection } from './connection.ts';
-import type { VNet } from './vnet.ts';
+import type { ControlHost } from './control-host.ts';
+
+/** The part of its VNet a round reads: the open links, the VNet's id and its options. */
+type Links = Pick<ControlHost, 'id' | 'locals' | 'peers' | 'options'>;
 
 /** Counters of control traffic, read by tests that bound the cost of a heartbeat round. */
 export interface ControlCounters {
   heartbeatsSent: number;
   healthSent: number;
   rounds: number;
+  /** Rebuilds of the route and service tables (membership changes only, never stats). */
+  rebuilds: number;
 }
 
 /** Every open link of a VNet: local VNics, then peer VNets. */
-export function allLinks(vnet: VNet): Connection[] {
+export function allLinks(vnet: Pick<Links, 'locals' | 'peers'>): Connection[] {
   return [...vnet.locals.values(), ...vnet.peers.values()];
 }
 
@@ -19,7 +24,7 @@ export function allLinks(vnet: VNet): Connection[] {
  * One heartbeat round (DESIGN.md §5): closes links silent for the deadline with `L8_ERR_TIMEOUT` and
  * sends a heartbeat on links idle for half of it. Cost grows with the number of links, not its square.
  */
-export function heartbeatRound(vnet: VNet, counters: ControlCounters): void {
+export function heartbeatRound(vnet: Links, counters: ControlCounters): void {
   const now = performance.now();
   const deadline = vnet.options.heartbeatMs;
   const hb = encodeControl(vnet.id, { t: 'hb' });
@@ -39,7 +44,7 @@ export function heartbeatRound(vnet: VNet, counters: ControlCounters): void {
  * Re-checks every open link's identity with the provider (a revocation list that changed, a certificate
  * that expired) and hands the ones to close, with their error, to `refuse`.
  */
-export function recheckRound(vnet: VNet, refuse: (conn: Connection, error: L8Error) => void): void {
+export function recheckRound(vnet: Links, refuse: (conn: Connection, error: L8Error) => void): void {
   for (const c of allLinks(vnet)) {
     const error = vnet.options.provider.recheck(c.opened.peer);
     if (error !== undefined) refuse(c, error);
@@ -47,7 +52,7 @@ export function recheckRound(vnet: VNet, refuse: (conn: Connection, error: L8Err
 }
 
 /** The traffic of every open link, summed, for the VNet's own stats. */
-export function trafficOf(vnet: VNet): TrafficCounters {
+export function trafficOf(vnet: Pick<Links, 'locals' | 'peers'>): TrafficCounters {
   const t = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   for (const { link } of allLinks(vnet)) {
     t.framesIn += link.stats.framesIn;

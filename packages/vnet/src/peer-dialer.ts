@@ -1,5 +1,6 @@
-import { type L8Error, toL8Error } from '@layer8/protocol';
-import type { LinkAddress, OpenedLink } from '@layer8/security';
+import type { LinkAddress } from '@layer8/link';
+import { BACKOFF, jittered, type L8Error, nextDelay, toL8Error } from '@layer8/protocol';
+import type { OpenedLink } from '@layer8/security';
 
 /** What a {@link PeerDialer} needs from its VNet. */
 export interface DialerHost {
@@ -13,8 +14,8 @@ export interface DialerHost {
   onDialError(address: LinkAddress, error: L8Error): void;
 }
 
-/** Back-off of peer redials: first delay, cap, and jitter fraction. */
-export const REDIAL = { firstMs: 100, maxMs: 5000, jitter: 0.3 } as const;
+/** Back-off of peer redials: first delay, cap, and jitter fraction (the shared `BACKOFF` of `@layer8/protocol`). */
+export const REDIAL = BACKOFF;
 
 /** Why a dialer of a discovered address retired. */
 export type RetireReason = 'failed' | 'expired' | 'evicted' | 'closed';
@@ -92,8 +93,7 @@ export class PeerDialer {
   #schedule(ms: number): void {
     if (this.#stopped || this.#busy) return;
     this.#busy = true;
-    const jittered = ms * (1 + REDIAL.jitter * (Math.random() * 2 - 1));
-    this.#timer = setTimeout(() => void this.#attempt(), Math.max(0, jittered));
+    this.#timer = setTimeout(() => void this.#attempt(), jittered(ms, REDIAL.jitter));
     this.#timer.unref();
   }
 
@@ -107,8 +107,9 @@ export class PeerDialer {
         this.#delay = REDIAL.firstMs;
       }
     } catch (err) {
-      this.#host.onDialError(this.address, toL8Error(err, 'L8_ERR_CONNECT'));
-      this.#delay = Math.min(REDIAL.maxMs, this.#delay * 2);
+      // an attempt that ends after stop() is no longer news: the VNet is closed or the address retired
+      if (!this.#stopped) this.#host.onDialError(this.address, toL8Error(err, 'L8_ERR_CONNECT'));
+      this.#delay = nextDelay(this.#delay, REDIAL.maxMs);
       failed = true;
     }
     this.#busy = false;

@@ -6,6 +6,7 @@ import {
   type L8Error,
   l8error,
   Mode,
+  type NodeId,
   Offset,
   PROTOCOL_VERSION,
   readNodeId,
@@ -16,7 +17,7 @@ import type { ServiceRoutes } from './service-routes.ts';
 
 /** What the router needs from its VNet. */
 export interface RouterContext {
-  readonly id: string;
+  readonly id: NodeId;
   /** Local VNics by node id. */
   readonly locals: NodeIndex<Connection>;
   /** Remote nodes by node id → the peer VNet that routes them. */
@@ -64,7 +65,7 @@ export class Router {
       this.#ctx.drops.spoofed++;
       return;
     }
-    if (from.isPeer && !this.#arrivedHop(frame)) return;
+    if (from.isPeer && !this.#arrivedHop(frame, from)) return;
     if (hasNoDestination(frame)) this.#byService(from, frame);
     else this.#unicast(from, frame);
   }
@@ -83,8 +84,10 @@ export class Router {
     const route = key === undefined ? undefined : this.#ctx.services.get(key);
     const mode = frame[Offset.MODE] as number;
     if (mode === Mode.MULTICAST) return this.#multicast(from, frame, route);
-    if (mode === Mode.LEADER)
+    if (mode === Mode.LEADER) {
+      this.#ctx.drops.noLeader++;
       return this.#refuse(from, frame, 'L8_ERR_NO_LEADER', 'leader routing needs the election service');
+    }
     const target = route === undefined ? undefined : this.#pick(route, from.isPeer);
     if (target === undefined) {
       this.#ctx.drops.noService++;
@@ -124,14 +127,18 @@ export class Router {
     return false;
   }
 
-  /** Takes the hop a frame from a peer VNet just made (in place, so local receivers see it). */
-  #arrivedHop(frame: Buffer): boolean {
+  /**
+   * Takes the hop a frame from a peer VNet just made (in place, so local receivers see it); a request
+   * that arrives with none left is answered `L8_ERR_TTL` so its sender does not wait for its deadline.
+   */
+  #arrivedHop(frame: Buffer, from: Connection): boolean {
     const hops = frame[Offset.HOPS] as number;
     if (hops > 0) {
       frame[Offset.HOPS] = hops - 1;
       return true;
     }
     this.#ctx.drops.ttl++;
+    this.#refuse(from, frame, 'L8_ERR_TTL', 'hop count exhausted');
     return false;
   }
 

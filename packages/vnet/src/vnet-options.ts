@@ -1,7 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LinkAddress } from '@layer8/link';
 import type { NodeId } from '@layer8/protocol';
-import type { LinkAddress, SecurityProvider } from '@layer8/security';
+import type { SecurityProvider } from '@layer8/security';
 import type { AdmissionLimits } from './admission.ts';
 import type { DiscoveryOptions } from './discovery.ts';
 
@@ -52,15 +53,15 @@ export interface VNetOptions {
   readonly id?: NodeId;
   /** Human name. Default `vnet@host:port`. */
   readonly alias?: string;
-  /** Heartbeat deadline per link, ms. Default 3000. */
+  /** Heartbeat deadline per link, ms. Default `DEFAULT_HEARTBEAT_MS` of `@layer8/protocol` (3000). */
   readonly heartbeatMs?: number;
-  /** How often load statistics are refreshed and sent, ms. Default 10000. */
+  /** How often load statistics are refreshed and sent, ms. Default `DEFAULT_STATS_MS` (10000). */
   readonly statsMs?: number;
   /** Largest frame accepted, bytes. Default 16 MiB. */
   readonly maxFrame?: number;
-  /** Send queue limit per link, bytes. Default 8 MiB. */
+  /** Send queue limit per link, bytes. Default `DEFAULT_MAX_QUEUED_BYTES` (8 MiB). */
   readonly maxQueuedBytes?: number;
-  /** Deadline of link setup, ms. Default 5000. */
+  /** Deadline of link setup, ms. Default `DEFAULT_HANDSHAKE_MS` (5000). */
   readonly handshakeMs?: number;
   /** How often open links are re-checked against the provider (revocation list, expiry), ms. Default 1000. */
   readonly recheckMs?: number;
@@ -74,8 +75,14 @@ export interface VNetOptions {
   readonly logger?: VNetLogger;
 }
 
-/** The subset of a pino logger a VNet uses. */
+/**
+ * The subset of a pino logger a VNet uses. `warn`: faults (a link refused or closed by an error, a
+ * failed peer dial); `info`: changes of the overlay (`vnet listening`, `peer link up`, `peer link down`,
+ * discovery); `debug` (optional): the expected noise of links closing, such as a write that raced the
+ * other end's close (`EPIPE`, `ECONNRESET`).
+ */
 export interface VNetLogger {
+  debug?(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
 }

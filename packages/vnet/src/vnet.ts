@@ -1,33 +1,29 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { HealthTable } from '@layer8/health';
+import { FramedLink, type LinkAddress, type LinkTransport, type NodeHello } from '@layer8/link';
 import {
+  DEFAULT_HANDSHAKE_MS,
+  DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_FRAME,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_STATS_MS,
   type L8Error,
   l8error,
   MIN_MAX_FRAME,
+  type NodeId,
   newNodeId,
   PROTOCOL_VERSION,
   toL8Error,
 } from '@layer8/protocol';
-import {
-  acceptLink,
-  DEFAULT_HANDSHAKE_MS,
-  dialLink,
-  FramedLink,
-  type LinkAddress,
-  type LinkTransport,
-  type NodeHello,
-  type OpenedLink,
-  type PeerIdentity,
-} from '@layer8/security';
+import { acceptLink, dialLink, type OpenedLink, type PeerIdentity } from '@layer8/security';
 import { Admission } from './admission.ts';
 import { Connection, type DropCounters } from './connection.ts';
 import { ControlPlane } from './control-plane.ts';
 import { Discovery, type DiscoveryOptions } from './discovery.ts';
-import { NodeIndex } from './node-index.ts';
+import { isGone } from './link-membership.ts';
 import { type DialLimits, PeerDialer, type RetireReason } from './peer-dialer.ts';
+import { RouteTables } from './route-tables.ts';
 import { Router } from './router.ts';
-import { ServiceRoutes } from './service-routes.ts';
 import { prepareSocketPath, removeSocketFile, type SocketFile, socketFileOf, withSocketUmask } from './unix-socket.ts';
 import {
   DEFAULT_VNET_PORT,
@@ -37,18 +33,18 @@ import {
   type VNetOptions,
 } from './vnet-options.ts';
 
-const SILENT: VNetLogger = { info() {}, warn() {} };
+const SILENT: VNetLogger = { debug() {}, info() {}, warn() {} };
 
 /**
  * The switch (DESIGN.md §1): owns the host's links, the route table (node → peer VNet), the service
  * table ((service, area) → subscribers) and the host's slice of health. Routes on the header alone.
  *
  * Invariants: `locals` holds one open connection per attached VNic, keyed by node key; `peers` one
- * per peer VNet, keyed by VNet id; `routes` and `services` are derived from `health` and rebuilt by
- * the control plane after every membership change.
+ * per peer VNet, keyed by VNet id; `tables` are derived from `health` and the links, and rebuilt by
+ * the control plane after every membership change (never for stats alone).
  */
 export class VNet {
-  readonly id: string;
+  readonly id: NodeId;
   readonly alias: string;
   readonly health = new HealthTable();
   readonly drops: DropCounters = {
@@ -56,6 +52,7 @@ export class VNet {
     malformed: 0,
     unreachable: 0,
     noService: 0,
+    noLeader: 0,
     ttl: 0,
     tooLarge: 0,
     backpressure: 0,
@@ -67,11 +64,8 @@ export class VNet {
   };
   readonly locals = new Map<string, Connection>();
   readonly peers = new Map<string, Connection>();
-  /** `locals` by id bytes, for the router (rebuilt with the tables). */
-  readonly localIndex = new NodeIndex<Connection>();
-  /** Remote nodes by id bytes → the peer VNet that routes them. */
-  readonly routes = new NodeIndex<Connection>();
-  readonly services = new ServiceRoutes();
+  /** What the router reads: local VNics and remote nodes by id bytes, and the service table. */
+  readonly tables = new RouteTables();
   readonly options: Required<Omit<VNetOptions, 'id' | 'alias' | 'peers' | 'discovery' | 'limits'>> & {
     peers: readonly LinkAddress[];
   };
@@ -103,10 +97,10 @@ export class VNet {
       port: options.port ?? DEFAULT_VNET_PORT,
       socketPath: options.socketPath ?? defaultSocketPath(options.port ?? DEFAULT_VNET_PORT),
       peers: options.peers ?? [],
-      heartbeatMs: options.heartbeatMs ?? 3000,
-      statsMs: options.statsMs ?? 10_000,
+      heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      statsMs: options.statsMs ?? DEFAULT_STATS_MS,
       maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
-      maxQueuedBytes: options.maxQueuedBytes ?? 8 * 1024 * 1024,
+      maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
       handshakeMs: options.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
       logger: options.logger ?? SILENT,
       recheckMs: options.recheckMs ?? 1000,
@@ -116,13 +110,13 @@ export class VNet {
     this.log = this.options.logger;
     this.#discoveryOptions = options.discovery;
     this.alias = options.alias ?? `vnet@${this.options.host}:${this.options.port}`;
-    this.control = new ControlPlane(this);
     this.admission = new Admission(this, options.limits);
+    this.control = new ControlPlane(this);
     this.#router = new Router({
       id: this.id,
-      locals: this.localIndex,
-      routes: this.routes,
-      services: this.services,
+      locals: this.tables.locals,
+      routes: this.tables.routes,
+      services: this.tables.services,
       drops: this.drops,
       onControl: (from, frame) => this.control.onControl(from, frame),
     });
@@ -182,7 +176,9 @@ export class VNet {
           return opened.hello.nodeId;
         },
         hasPeer: (id) => this.peers.has(id),
-        onDialError: (a, e) => this.log.warn({ peer: a, code: e.code, err: e.message }, 'peer dial failed'),
+        onDialError: (a, e) => {
+          if (!this.#closed) this.log.warn({ peer: a, code: e.code, err: e.message }, 'peer dial failed');
+        },
       },
       retired,
     );
@@ -267,8 +263,7 @@ export class VNet {
 
   #detached(conn: Connection, err: L8Error | undefined): void {
     if (err?.code === 'L8_ERR_FRAME_TOO_LARGE') this.drops.tooLarge++;
-    if (err !== undefined) this.log.warn({ node: conn.id, code: err.code, err: err.message }, 'link closed');
-    this.control.detached(conn);
+    this.control.detached(conn, err);
     if (conn.isPeer) for (const d of this.#dialers) d.poke();
   }
 
@@ -285,7 +280,9 @@ export class VNet {
     } catch (err) {
       this.#pending.delete(socket);
       const e = toL8Error(err, 'L8_ERR_HANDSHAKE');
-      this.log.warn({ code: e.code, err: e.message, transport }, 'link refused');
+      // a client that gave up mid-handshake (its socket gone) is not refused by us: nothing to warn about
+      if (isGone(e)) this.log.debug?.({ code: e.code, err: e.message, transport }, 'handshake abandoned');
+      else this.log.warn({ code: e.code, err: e.message, transport }, 'link refused');
     }
   }
 

@@ -20,14 +20,14 @@ describe('typed failures complete pending requests at once', () => {
   before(async () => {
     topo = await startTopology({ vnets: 2, vnicsPerVnet: 1, provider: () => devProvider() });
     [a, b] = [topo.vnics[0]![0]!, topo.vnics[1]![0]!];
-    b.subscribe('fail', 0, () => {
+    b.subscribe({ service: 'fail', area: 0 }, () => {
       throw new Error('boom');
     });
-    b.subscribe('coded', 0, async () => {
+    b.subscribe({ service: 'coded', area: 0 }, async () => {
       throw l8error('L8_ERR_FORBIDDEN', 'not yours', { data: { who: 'x' } });
     });
-    b.subscribe('never', 0, () => new Promise(() => undefined));
-    b.subscribe('progress', 0, (_m, ctx) => {
+    b.subscribe({ service: 'never', area: 0 }, () => new Promise(() => undefined));
+    b.subscribe({ service: 'progress', area: 0 }, (_m, ctx) => {
       ctx.progress({ step: 1 });
       ctx.progress({ step: 2 });
       return { done: true };
@@ -156,7 +156,7 @@ describe('typed failures complete pending requests at once', () => {
     await assert.rejects(p, (e: L8Error) => e.code === 'L8_ERR_CLOSED');
     await assert.rejects(n.request({ node: b.id, service: 'progress' }), (e: L8Error) => e.code === 'L8_ERR_CLOSED');
     assert.throws(
-      () => n.multicast('x', 0),
+      () => n.multicast({ service: 'x', area: 0 }),
       (e: L8Error) => e.code === 'L8_ERR_CLOSED',
     );
   });
@@ -166,7 +166,7 @@ test('a request right after subscribing in the same process finds the new handle
   const topo = await startTopology({ vnets: 1, vnicsPerVnet: 1, provider: () => devProvider() });
   try {
     const n = topo.vnics[0]![0]!;
-    n.subscribe('fresh', 0, () => 'here');
+    n.subscribe({ service: 'fresh', area: 0 }, () => 'here');
     assert.equal((await n.request({ service: 'fresh' })).json(), 'here');
   } finally {
     await topo.close();

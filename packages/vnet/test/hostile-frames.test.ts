@@ -89,7 +89,7 @@ describe('hostile frames on a real VNet (TLS): leaks, forged replies, floods', (
 
   test('a 67-byte REQUEST whose SERVICE_LEN says 255 leaks nothing: the VNet drops and counts it', async () => {
     const victim = await vnic('victim');
-    victim.subscribe('vault', 0, () => 'nothing for you');
+    victim.subscribe({ service: 'vault', area: 0 }, () => 'nothing for you');
     const secret = Buffer.from(`victim-secret-${randomBytes(8).toString('hex')}`);
     const r = await rogue();
     const malformed = vnet.drops.malformed;
@@ -119,7 +119,7 @@ describe('hostile frames on a real VNet (TLS): leaks, forged replies, floods', (
     const requester = await vnic('requester');
     const server = await vnic('server');
     const { handler, seen, release } = gated();
-    server.subscribe('slow', 0, handler);
+    server.subscribe({ service: 'slow', area: 0 }, handler);
     const r = await rogue();
 
     let settled = false;
@@ -154,7 +154,7 @@ describe('hostile frames on a real VNet (TLS): leaks, forged replies, floods', (
     const busy = await vnic('busy', bound);
     const client = await vnic('client');
     const { handler, seen, release } = gated();
-    busy.subscribe('slow', 0, handler);
+    busy.subscribe({ service: 'slow', area: 0 }, handler);
 
     const flood = Array.from({ length: 500 }, () => client.request({ node: busy.id, service: 'slow' }));
     const outcomes = flood.map((p) =>
@@ -169,7 +169,7 @@ describe('hostile frames on a real VNet (TLS): leaks, forged replies, floods', (
     assert.deepEqual(busy.handlers, { inFlight: 8, queued: 32 });
     assert.equal(busy.drops.backpressure, 460);
 
-    for (let i = 0; i < 3; i++) client.unicast(busy.id, 'slow', 0, 'one-way');
+    for (let i = 0; i < 3; i++) client.send({ node: busy.id, service: 'slow', area: 0 }, 'one-way');
     await waitFor(() => busy.drops.notifies === 3, { what: 'notifies beyond the bound dropped' });
 
     release();
@@ -184,7 +184,7 @@ describe('hostile frames on a real VNet (TLS): leaks, forged replies, floods', (
     const busy = await vnic('busy-2', { maxHandlersInFlight: 1 });
     const client = await vnic('client-2');
     const { handler, seen, release } = gated();
-    busy.subscribe('slow', 0, handler);
+    busy.subscribe({ service: 'slow', area: 0 }, handler);
     const first = client.request({ node: busy.id, service: 'slow' });
     await waitFor(() => seen.ran === 1, { what: 'the first request running' });
     const late = client.request({ node: busy.id, service: 'slow' }, undefined, { timeoutMs: 100 });

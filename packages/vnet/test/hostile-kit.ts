@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { FramedLink, type LinkAddress, type NodeHello } from '@layer8/link';
 import {
   type ControlBody,
   controlBody,
@@ -11,7 +12,7 @@ import {
   newNodeId,
   PROTOCOL_VERSION,
 } from '@layer8/protocol';
-import { dialLink, FramedLink, type LinkAddress, type NodeHello, type SecurityProvider } from '@layer8/security';
+import { dialLink, type SecurityProvider } from '@layer8/security';
 import { withDeadline } from '@layer8/testkit';
 
 const CLI_MAIN = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));

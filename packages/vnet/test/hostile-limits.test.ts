@@ -183,7 +183,7 @@ describe('bounds a certificate holder cannot get past (TLS provider)', () => {
       () => sender.close(),
     );
     await Promise.all([small.connect(), sender.connect()]);
-    small.subscribe('small', 0, () => 'ok');
+    small.subscribe({ service: 'small', area: 0 }, () => 'ok');
     await waitFor(() => sender.health.instances('small', 0).length === 1, { what: 'small seen' });
     const big = new Uint8Array(300 * 1024);
     for (let i = 0; i < 5; i++) {

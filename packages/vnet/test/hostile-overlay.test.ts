@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ContentType, encodeControl, encodeMessage, Kind, Mode, newNodeId, ZERO_NODE_ID } from '@layer8/protocol';
+import {
+  ContentType,
+  encodeControl,
+  encodeMessage,
+  Kind,
+  Mode,
+  type NodeId,
+  newNodeId,
+  ZERO_NODE_ID,
+} from '@layer8/protocol';
 import { initSecurity, TlsProvider } from '@layer8/security';
 import { tempDir, waitFor } from '@layer8/testkit';
 import { VNic } from '@layer8/vnic';
@@ -47,8 +56,8 @@ describe('hostile members against VNets started by the CLI (TLS provider)', () =
     honest = new VNic({ provider: tls('honest'), vnet: { path: `${dir.path}/a.sock` } });
     server = new VNic({ provider: tls('server'), vnet: b.tcp });
     await Promise.all([honest.connect(), server.connect()]);
-    server.subscribe('orders', 0, () => ({ by: server.id }));
-    honest.subscribe('local-svc', 0, (m) => {
+    server.subscribe({ service: 'orders', area: 0 }, () => ({ by: server.id }));
+    honest.subscribe({ service: 'local-svc', area: 0 }, (m) => {
       notified.push(m.json<{ from: string }>().from);
       return { by: honest.id };
     });
@@ -140,7 +149,7 @@ describe('hostile members against VNets started by the CLI (TLS provider)', () =
       }),
     );
     // a NOTIFY with a local node's source is dropped; one with the rogue's own source is delivered after it
-    const notify = (source: string, from: string) =>
+    const notify = (source: NodeId, from: string) =>
       encodeMessage({
         kind: Kind.NOTIFY,
         mode: Mode.MULTICAST,

@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { encodeMessage, Kind, type L8Error, MIN_MAX_FRAME, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
-import { dialLink, FramedLink, type NodeHello } from '@layer8/security';
+import { FramedLink, type NodeHello } from '@layer8/link';
+import {
+  encodeMessage,
+  Kind,
+  type L8Error,
+  MIN_MAX_FRAME,
+  type NodeId,
+  newNodeId,
+  PROTOCOL_VERSION,
+} from '@layer8/protocol';
+import { dialLink } from '@layer8/security';
 import { DEV_PASSPHRASE, devProvider, tempDir, waitFor } from '@layer8/testkit';
 import { VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
 
-function helloOf(nodeId: string): NodeHello {
+function helloOf(nodeId: NodeId): NodeHello {
   return {
     version: PROTOCOL_VERSION,
     nodeId,
@@ -38,7 +47,7 @@ describe('hostile input closes or drops only what it must', () => {
     good = new VNic({ provider: devProvider(), vnet: { path: `${dir.path}/v.sock` } });
     server = new VNic({ provider: devProvider(), vnet: vnet.addresses.tcp });
     await Promise.all([good.connect(), server.connect()]);
-    server.subscribe('echo', 0, (m) => m.payload);
+    server.subscribe({ service: 'echo', area: 0 }, (m) => m.payload);
     await waitFor(() => good.health.instances('echo', 0).length === 1);
   });
 

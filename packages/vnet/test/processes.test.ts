@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { HealthRecord } from '@layer8/health';
-import { encodeMessage, Kind, type L8Error, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
-import { DevProvider, dialLink, FramedLink } from '@layer8/security';
+import { FramedLink } from '@layer8/link';
+import { assertNodeId, encodeMessage, Kind, type L8Error, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
+import { DevProvider, dialLink } from '@layer8/security';
 import { type Agent, type ProcessTopology, startProcessTopology, waitFor } from '@layer8/testkit';
 import { VNic } from '@layer8/vnic';
 
@@ -117,8 +118,8 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
     link.send(
       encodeMessage({
         kind: Kind.NOTIFY,
-        source: victim.nodeId,
-        destination: topo.vnics[1]![1]!.nodeId,
+        source: assertNodeId(victim.nodeId),
+        destination: assertNodeId(topo.vnics[1]![1]!.nodeId),
         service: 'echo',
       }),
     );
@@ -127,7 +128,7 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
       encodeMessage({
         kind: Kind.NOTIFY,
         source: id,
-        destination: victim.nodeId,
+        destination: assertNodeId(victim.nodeId),
         service: 'echo',
         payload: new Uint8Array(300_000),
       }),
@@ -151,10 +152,19 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
       const dropsBefore = (await topo.vnets[1]!.call<Stats>('stats')).drops.backpressure;
       const payload = new Uint8Array(8000);
       const total = 6000;
+      let waits = 0;
       for (let i = 0; i < total; i++) {
-        if (!sender.canSend(10_000)) await sender.writable(10_000);
-        sender.unicast(receiver.nodeId, 'slow-sink', 0, payload);
+        if (!sender.canSend(10_000)) {
+          waits++;
+          await sender.writable(10_000);
+        }
+        sender.send({ node: assertNodeId(receiver.nodeId), service: 'slow-sink', area: 0 }, payload);
       }
+      // 48 MB against an 8 MiB send queue: the sender must have been held back, and never refused. (That
+      // the VNet itself stopped reading the sender is shown in-process by slow-receiver.test.ts: this
+      // VNet runs in another process and counts no pauses.)
+      assert.ok(waits > 0, 'the sender had to wait for room on its link');
+      assert.equal(sender.linkStats?.refused, 0);
       await eventually(
         async () => (await receiver.call<Record<string, number>>('counts'))['0/slow-sink'] === total,
         `${total} deliveries`,
@@ -166,23 +176,27 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
     }
   });
 
-  test('kill -9 of a VNic: others see it unreachable within the deadline, pending requests fail', async () => {
+  test('kill -9 of a VNic: others see it unreachable, its pending requests fail with L8_ERR_UNREACHABLE', async () => {
     const victim = topo.vnics[2]![0]!;
     await victim.call('subscribe', { service: 'hang', area: 0, behavior: 'hang' });
     const asker = topo.vnics[0]![1]!;
     await eventually(() => up(asker, 1, 'hang'), 'hang service visible');
+    // failing with L8_ERR_UNREACHABLE (not L8_ERR_TIMEOUT) means the liveness verdict failed it
     const pending = asker.call(
       'request',
       { target: { node: victim.nodeId, service: 'hang' }, timeoutMs: 20_000 },
       25_000,
     );
-    await new Promise((r) => setTimeout(r, 100));
-    const t0 = performance.now();
     // watched before the kill: the failure may arrive before kill9() has seen the process exit
     const failed = assert.rejects(pending, (e: L8Error) => e.code === 'L8_ERR_UNREACHABLE');
+    await eventually(
+      async () => (await victim.call<Record<string, number>>('counts'))['0/hang'] === 1,
+      'the request reached the victim',
+    );
     await victim.kill9();
     await failed;
-    assert.ok(performance.now() - t0 < HB * 3, 'failed within the heartbeat deadline');
+    const seen = (await asker.call<HealthRecord[]>('health')).find((r) => r.id === victim.nodeId);
+    assert.notEqual(seen?.status, 'up', 'the asker no longer sees the victim up');
     await eventually(
       async () => !(await asker.call<HealthRecord[]>('health')).some((r) => r.id === victim.nodeId),
       'victim removed',

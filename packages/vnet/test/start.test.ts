@@ -46,7 +46,7 @@ test('a payload larger than the send queue but under the frame maximum crosses t
   const { vnet, vnic, done } = await devOverlay();
   const [a, b] = [vnic(), vnic({ vnet: vnet.addresses.tcp })];
   await Promise.all([a.connect(), b.connect()]);
-  b.subscribe('big', 0, (m) => m.payload.length);
+  b.subscribe({ service: 'big', area: 0 }, (m) => m.payload.length);
   await waitFor(() => a.health.instances('big', 0).length === 1);
   const r = await a.request({ node: b.id, service: 'big' }, new Uint8Array(9 * 1024 * 1024), { timeoutMs: 20_000 });
   assert.equal(r.json(), 9 * 1024 * 1024);
@@ -98,13 +98,13 @@ test('a one-way handler that throws or rejects is counted and reported, not lost
   const rx = vnic({ onHandlerError: (e, service) => reported.push(`${service}:${e.message}`) });
   const tx = vnic();
   await Promise.all([rx.connect(), tx.connect()]);
-  rx.subscribe('sync-bug', 0, () => {
+  rx.subscribe({ service: 'sync-bug', area: 0 }, () => {
     throw new Error('boom');
   });
-  rx.subscribe('async-bug', 0, async () => Promise.reject(new Error('later')));
+  rx.subscribe({ service: 'async-bug', area: 0 }, async () => Promise.reject(new Error('later')));
   await waitFor(() => tx.health.instances('async-bug', 0).length === 1);
-  tx.multicast('sync-bug', 0, {});
-  tx.multicast('async-bug', 0, {});
+  tx.multicast({ service: 'sync-bug', area: 0 }, {});
+  tx.multicast({ service: 'async-bug', area: 0 }, {});
   await waitFor(() => rx.drops.oneWayFailures === 2, { what: 'both failures counted' });
   assert.deepEqual(reported.sort(), ['async-bug:later', 'sync-bug:boom']);
   await done();

@@ -1,3 +1,4 @@
+import type { FramedLink } from '@layer8/link';
 import {
   Action,
   type DataInit,
@@ -9,10 +10,9 @@ import {
   type NodeId,
   writeData,
 } from '@layer8/protocol';
-import type { FramedLink } from '@layer8/security';
 import type { ByteCache } from './byte-cache.ts';
 import { encodePayload, type Payload } from './payload.ts';
-import type { RequestOptions } from './vnic-options.ts';
+import type { SendOptions } from './target.ts';
 
 /** Where a data frame goes and what it is. */
 export interface DataTarget {
@@ -36,14 +36,8 @@ export interface DataSource {
  * The fields of one data frame (docs/protocol.md §3-§4) from a send call, for `writeData`.
  * @throws L8_ERR_INVALID_ARGUMENT when the area or the priority is out of range.
  */
-export function dataInit(
-  t: DataTarget,
-  from: DataSource,
-  payload: Payload,
-  o: RequestOptions,
-  timeoutMs = 0,
-): DataInit {
-  const { payload: bytes, contentType } = encodePayload(payload);
+export function dataInit(t: DataTarget, from: DataSource, payload: Payload, o: SendOptions, timeoutMs = 0): DataInit {
+  const { payload: bytes, contentType } = encodePayload(payload, o.codec);
   const priority = o.priority ?? 4;
   if (!inRange(t.area, 0xffff) || !inRange(priority, 7)) {
     throw l8error('L8_ERR_INVALID_ARGUMENT', `area ${t.area} or priority ${priority} out of range`);
@@ -60,10 +54,10 @@ export function dataInit(
     origin: from.origin,
     destination: from.ids.bytes(t.node),
     contentType,
-    action: (o.action ?? Action.HANDLE) as Action,
+    action: o.action ?? Action.HANDLE,
     service: from.ids.service(t.service),
     traceparent: o.traceparent ?? '',
-    aaa: o.aaa ?? '',
+    aaa: o.identity ?? '',
     payload: bytes,
   };
 }

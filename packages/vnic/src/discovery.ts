@@ -1,8 +1,8 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { LinkAddress } from '@layer8/link';
 import { type L8Error, l8error } from '@layer8/protocol';
-import type { LinkAddress } from '@layer8/security';
 
 /** Default VNet TCP port, as the VNet has it. */
 export const VNET_PORT = 26000;

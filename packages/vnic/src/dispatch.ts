@@ -9,16 +9,15 @@ import {
   serviceKey,
   toL8Error,
 } from '@layer8/protocol';
+import { type CallHost, Context, type ContextHost, type HandlerContext } from './context.ts';
+import { deadlineOf, HandlerQueue, type Queued } from './handler-queue.ts';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
 
-/** Lets a handler send intermediate replies before its final one. */
-export interface ReplyContext {
-  /** Sends a progress reply (does not complete the request). No-op for one-way messages. */
-  progress(payload: Payload): void;
-}
-
-/** A service handler: returns the reply payload (or throws an error that becomes the caller's). */
-export type Handler = (message: Incoming, ctx: ReplyContext) => Payload | Promise<Payload>;
+/**
+ * A service handler: returns the reply payload (or throws an error that becomes the caller's). `ctx`
+ * says what the message is (action, identity, trace, deadline) without a full decode.
+ */
+export type Handler = (message: Incoming, ctx: HandlerContext) => Payload | Promise<Payload>;
 
 /** Frames and messages a VNic dropped, by reason; tests and metrics read them. */
 export interface VNicDrops {
@@ -82,6 +81,8 @@ export interface DispatchHost {
   readonly drops: VNicDrops;
   /** Told about a one-way handler that threw or rejected. */
   readonly onHandlerError?: (error: L8Error, service: string, area: number) => void;
+  /** The calls a handler's context makes (requests and sends on the message's behalf). */
+  readonly calls: CallHost;
 }
 
 /**
@@ -101,8 +102,6 @@ export interface Subscription {
   readonly area: number;
   close(): void;
 }
-
-const NO_PROGRESS: ReplyContext = { progress() {} };
 
 const key = serviceKey;
 
@@ -125,16 +124,6 @@ function match(entries: readonly Entry[] | undefined, frame: Buffer): Entry | un
   return undefined;
 }
 
-/** How often queued messages are checked for passed deadlines while the queue is not empty, ms. */
-const QUEUE_SWEEP_MS = 50;
-
-/** A message waiting for a handler slot: its own copy of the frame and its absolute deadline. */
-interface Queued {
-  readonly frame: Buffer;
-  /** `performance.now()` after which it is not started; Infinity when the frame has none. */
-  readonly deadline: number;
-}
-
 /**
  * The receiving side of a VNic: (service, area) → handler, and the replies to requests. Handlers in
  * flight (promises not settled) are bounded; messages beyond wait in a FIFO queue bounded in count and
@@ -143,9 +132,8 @@ interface Queued {
  * once. One-way messages take the same path and are dropped (counted) where a request would be answered.
  *
  * Invariants: `#handlers` holds exactly the subscriptions the VNet was last told about; `#running` counts
- * handler promises not settled and is at most `maxHandlersInFlight`; `#queue[#head..]` is the FIFO, not
- * empty only while `#running` is at the bound, `#queuedBytes` the sum of its frame lengths; the sweep
- * timer is set exactly while it is not empty.
+ * handler promises not settled and is at most `maxHandlersInFlight`; `#queue` is not empty only while
+ * `#running` is at the bound; `#watched` holds the running contexts that made their signal.
  */
 export class Dispatcher {
   readonly #host: DispatchHost;
@@ -155,15 +143,22 @@ export class Dispatcher {
   /** Area → entries, for matching a frame's service bytes without building a string. */
   #byArea = new Map<number, Entry[]>();
   #running = 0;
-  #queue: Queued[] = [];
-  #head = 0;
-  #queuedBytes = 0;
-  #sweep: NodeJS.Timeout | undefined;
+  readonly #queue = new HandlerQueue((frame) => this.#expired(frame));
+  /** Contexts of running handlers that made their signal: aborted when the VNic closes. */
+  readonly #watched = new Set<Context>();
+  readonly #ctxHost: ContextHost;
 
   constructor(host: DispatchHost) {
     this.#host = host;
     this.#limits = host.limits;
     this.#drops = host.drops;
+    this.#ctxHost = {
+      request: (t, p, o) => host.calls.request(t, p, o),
+      send: (t, p, o) => host.calls.send(t, p, o),
+      multicast: (t, p, o) => host.calls.multicast(t, p, o),
+      watch: (c) => this.#watched.add(c),
+      unwatch: (c) => this.#watched.delete(c),
+    };
   }
 
   /** Handlers running (their promise not settled). */
@@ -173,7 +168,17 @@ export class Dispatcher {
 
   /** Messages waiting for a handler slot. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
+  }
+
+  /** What the context of a handler run here (or of a local call) calls. */
+  get contexts(): ContextHost {
+    return this.#ctxHost;
+  }
+
+  /** Whether no handler runs and none waits. */
+  get idle(): boolean {
+    return this.#running === 0 && this.#queue.size === 0;
   }
 
   /** The (service, area) pairs subscribed. */
@@ -217,16 +222,29 @@ export class Dispatcher {
     }
     const h = this.#match(frame);
     if (h === undefined) return this.#noHandler(frame);
-    if (this.#running < this.#limits.maxHandlersInFlight && this.#head === this.#queue.length) this.#run(h, frame);
-    else this.#enqueue(frame);
+    if (this.#running < this.#limits.maxHandlersInFlight && this.#queue.size === 0) {
+      this.#run(h, frame, deadlineOf(frame));
+    } else this.#enqueue(frame);
+  }
+
+  /** Removes every handler (draining): the VNet stops routing here, a message that still comes is refused. */
+  unsubscribeAll(): void {
+    if (this.#handlers.size === 0) return;
+    this.#handlers.clear();
+    this.#reindex();
+    this.#announce();
   }
 
   /** Drops every queued message unanswered (the VNic is gone for good). */
   clear(): void {
-    this.#queue = [];
-    this.#head = 0;
-    this.#queuedBytes = 0;
-    this.#stopSweep();
+    this.#queue.clear();
+  }
+
+  /** Aborts the signal of every running handler that made one, with `error`. */
+  abortRunning(error: L8Error): void {
+    const running = [...this.#watched];
+    this.#watched.clear();
+    for (const c of running) c.abort(error);
   }
 
   #match(frame: Buffer): Entry | undefined {
@@ -239,23 +257,31 @@ export class Dispatcher {
     this.#fail(frame, toL8Error(new Error(message), 'L8_ERR_NO_SERVICE'));
   }
 
-  #run(h: Entry, frame: Buffer): void {
+  #run(h: Entry, frame: Buffer, deadline: number): void {
     const isRequest = frame[Offset.KIND] === Kind.REQUEST;
-    const ctx = isRequest ? this.#progressOf(frame) : NO_PROGRESS;
+    const progress = isRequest ? (p: Payload) => this.#answer(frame, Kind.PROGRESS, p, undefined) : undefined;
+    const message = new Incoming(frame);
+    const ctx = new Context(message, this.#ctxHost, deadline, progress);
     let result: Payload | Promise<Payload>;
     try {
-      result = h.handler(new Incoming(frame), ctx);
+      result = h.handler(message, ctx);
     } catch (err) {
+      ctx.end();
       return isRequest ? this.#fail(frame, toL8Error(err)) : this.#oneWayFailed(h, err);
     }
-    if (!(result instanceof Promise)) return isRequest ? this.#reply(frame, result) : undefined;
+    if (!(result instanceof Promise)) {
+      ctx.end();
+      return isRequest ? this.#reply(frame, result) : undefined;
+    }
     this.#running++;
     result.then(
       (r) => {
+        ctx.end();
         if (isRequest) this.#reply(frame, r);
         this.#settled();
       },
       (e: unknown) => {
+        ctx.end();
         if (isRequest) this.#fail(frame, toL8Error(e));
         else this.#oneWayFailed(h, e);
         this.#settled();
@@ -276,60 +302,27 @@ export class Dispatcher {
   /** A handler promise settled: its slot goes to the oldest queued message still within its deadline. */
   #settled(): void {
     this.#running--;
-    while (this.#running < this.#limits.maxHandlersInFlight && this.#head < this.#queue.length) {
-      const q = this.#dequeue();
+    while (this.#running < this.#limits.maxHandlersInFlight && this.#queue.size > 0) {
+      const q = this.#queue.shift() as Queued;
       if (q.deadline <= performance.now()) {
         this.#expired(q.frame);
         continue;
       }
       const h = this.#match(q.frame);
       if (h === undefined) this.#noHandler(q.frame);
-      else this.#run(h, q.frame);
+      else this.#run(h, q.frame, q.deadline);
     }
   }
 
   #enqueue(frame: Buffer): void {
     const { maxQueuedRequests, maxQueuedBytes } = this.#limits;
-    if (this.queued >= maxQueuedRequests || this.#queuedBytes + frame.length > maxQueuedBytes) {
+    if (this.#queue.size >= maxQueuedRequests || this.#queue.bytes + frame.length > maxQueuedBytes) {
       if (frame[Offset.KIND] !== Kind.REQUEST) return void this.#drops.notifies++;
       this.#drops.backpressure++;
       const busy = `${this.#running} handlers in flight and ${this.queued} messages queued`;
       return this.#fail(frame, l8error('L8_ERR_BACKPRESSURE', `service busy: ${busy}`));
     }
-    const ms = frame.readUInt32BE(Offset.DEADLINE);
-    // a copy: the frame may be a view of a much larger read chunk that the queue would keep alive
-    const own = Buffer.from(frame);
-    this.#queue.push({ frame: own, deadline: ms === 0 ? Number.POSITIVE_INFINITY : performance.now() + ms });
-    this.#queuedBytes += own.length;
-    this.#sweep ??= setInterval(() => this.#expire(), QUEUE_SWEEP_MS).unref();
-  }
-
-  #dequeue(): Queued {
-    const q = this.#queue[this.#head++] as Queued;
-    this.#queuedBytes -= q.frame.length;
-    if (this.#head === this.#queue.length) this.clear();
-    else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    return q;
-  }
-
-  /** Answers (or drops) every queued message whose deadline passed, keeping the rest in order. */
-  #expire(): void {
-    const now = performance.now();
-    const waiting = this.#queue.slice(this.#head);
-    this.clear();
-    for (const q of waiting) {
-      if (q.deadline <= now) this.#expired(q.frame);
-      else this.#requeue(q);
-    }
-  }
-
-  #requeue(q: Queued): void {
-    this.#queue.push(q);
-    this.#queuedBytes += q.frame.length;
-    this.#sweep ??= setInterval(() => this.#expire(), QUEUE_SWEEP_MS).unref();
+    this.#queue.push(frame);
   }
 
   #expired(frame: Buffer): void {
@@ -337,11 +330,6 @@ export class Dispatcher {
     this.#drops.expired++;
     const ms = frame.readUInt32BE(Offset.DEADLINE);
     this.#fail(frame, l8error('L8_ERR_TIMEOUT', `the ${ms} ms deadline passed while waiting for a handler`));
-  }
-
-  #stopSweep(): void {
-    clearInterval(this.#sweep);
-    this.#sweep = undefined;
   }
 
   #reindex(): void {
@@ -352,10 +340,6 @@ export class Dispatcher {
 
   #announce(): void {
     this.#host.control({ t: 'services', services: this.services() });
-  }
-
-  #progressOf(frame: Buffer): ReplyContext {
-    return { progress: (p) => this.#answer(frame, Kind.PROGRESS, p, undefined) };
   }
 
   #reply(frame: Buffer, result: Payload): void {

@@ -1,9 +1,11 @@
-/** @layer8/vnic: the client library (DESIGN.md §1, §4; docs/overlay.md). */
+/** @layer8/vnic: the client library (docs/architecture.md, docs/overlay.md). */
 
+export { DEFAULT_CONNECT_TIMEOUT_MS } from './connection.ts';
+export { childTraceparent, type HandlerContext } from './context.ts';
 export { discoverVNet, parseAddress, VNET_PORT, VNET_SOCKET } from './discovery.ts';
-export type { DispatchLimits, Handler, ReplyContext, Subscription, VNicDrops } from './dispatch.ts';
-export { InstancePicker } from './instance-picker.ts';
-export { encodePayload, Incoming, type Payload } from './payload.ts';
-export { PendingTable, SWEEP_MS } from './pending.ts';
-export { VNic, type VNicState } from './vnic.ts';
-export type { InstanceMode, LeaderResolver, RequestOptions, Target, VNicOptions } from './vnic-options.ts';
+export type { DispatchLimits, Handler, Subscription, VNicDrops } from './dispatch.ts';
+export type { VNicLogger, VNicState, VNicStatus } from './lifecycle.ts';
+export { Encoded, Incoming, type Payload, type PayloadCodec, type PayloadEncoder, typed } from './payload.ts';
+export type { InstanceMode, RequestOptions, SendOptions, Target } from './target.ts';
+export { VNic } from './vnic.ts';
+export type { LeaderResolver, VNicOptions } from './vnic-options.ts';

@@ -1,7 +1,8 @@
 import { Action, fromWire, Kind, l8error, type Message, Mode, type NodeId, toL8Error } from '@layer8/protocol';
+import { Context, type ContextHost } from './context.ts';
 import type { Handler } from './dispatch.ts';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
-import type { RequestOptions } from './vnic-options.ts';
+import type { RequestOptions } from './target.ts';
 
 /** What a local call needs from its VNic. */
 export interface LocalCallHost {
@@ -12,6 +13,8 @@ export interface LocalCallHost {
   pendingSize(): number;
   readonly maxPending: number;
   readonly defaultTimeoutMs: number;
+  /** What the handler's context calls. */
+  readonly contexts: ContextHost;
 }
 
 /**
@@ -30,6 +33,11 @@ export class LocalCalls {
     this.#host = host;
   }
 
+  /** Calls whose promise has not settled. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** Runs `handler` on the request. @throws L8_ERR_BACKPRESSURE, L8_ERR_TIMEOUT, L8_ERR_ABORTED, the handler's error */
   async call(
     handler: Handler,
@@ -46,19 +54,22 @@ export class LocalCalls {
     const m = this.#message(service, area, payload, options, timeoutMs);
     this.#inFlight++;
     try {
-      return await bounded(run(handler, m, options), timeoutMs, options.signal);
+      const ctx = new Context(new Incoming(m), this.#host.contexts, performance.now() + timeoutMs, (p) =>
+        options.onProgress?.(new Incoming({ ...m, kind: Kind.PROGRESS, ...encodePayload(p) })),
+      );
+      return await bounded(run(handler, m, ctx), timeoutMs, options.signal).finally(() => ctx.end());
     } finally {
       this.#inFlight--;
     }
   }
 
   #message(service: string, area: number, payload: Payload, options: RequestOptions, timeoutMs: number): Message {
-    const { payload: bytes, contentType } = encodePayload(payload);
+    const { payload: bytes, contentType } = encodePayload(payload, options.codec);
     const id = this.#host.id;
     return {
       kind: Kind.REQUEST,
       mode: Mode.LOCAL,
-      priority: 4,
+      priority: options.priority ?? 4,
       hops: 0,
       area,
       sequence: 0,
@@ -69,19 +80,16 @@ export class LocalCalls {
       contentType,
       action: (options.action ?? Action.HANDLE) as Action,
       service,
-      aaa: options.aaa ?? '',
+      aaa: options.identity ?? '',
       payload: bytes,
       traceparent: options.traceparent,
     };
   }
 }
 
-async function run(handler: Handler, m: Message, options: RequestOptions): Promise<Incoming> {
-  const progress = {
-    progress: (p: Payload) => options.onProgress?.(new Incoming({ ...m, kind: Kind.PROGRESS, ...encodePayload(p) })),
-  };
+async function run(handler: Handler, m: Message, ctx: Context): Promise<Incoming> {
   try {
-    const result = await handler(new Incoming(m), progress);
+    const result = await handler(new Incoming(m), ctx);
     return new Incoming({ ...m, kind: Kind.REPLY, ...encodePayload(result) });
   } catch (err) {
     throw fromWire(toL8Error(err).toWire());

@@ -1,5 +1,7 @@
+import type { LinkAddress } from '@layer8/link';
 import type { L8Error, NodeId } from '@layer8/protocol';
-import type { LinkAddress, SecurityProvider } from '@layer8/security';
+import type { SecurityProvider } from '@layer8/security';
+import type { VNicLogger } from './lifecycle.ts';
 
 /** Options of a {@link VNic}. */
 export interface VNicOptions {
@@ -9,7 +11,7 @@ export interface VNicOptions {
   readonly vnet?: LinkAddress | string;
   /** Environment for discovery (`L8_VNET`, `NODE_IP`). Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
-  /** Default unix socket path looked for by discovery. Default `/tmp/layer8/vnet.sock`. */
+  /** Default unix socket path looked for by discovery. Default: the VNet's default (docs/overlay.md). */
   readonly socketPath?: string;
   /** A stable node id; default a fresh one. Kept across reconnects either way. */
   readonly id?: NodeId;
@@ -31,6 +33,14 @@ export interface VNicOptions {
   readonly reconnect?: { readonly firstMs?: number; readonly maxMs?: number };
   /** Deadline of link setup, ms. Default 5000. */
   readonly handshakeMs?: number;
+  /**
+   * Deadline of the first {@link VNic.connect}, ms: when no VNet answered by then, `connect()` rejects with
+   * `L8_ERR_CONNECT` naming the last cause (refused, no socket file) and the VNic closes. Reconnects after
+   * a first success keep retrying without a deadline. Default 10000.
+   */
+  readonly connectTimeoutMs?: number;
+  /** Where state changes go (a pino logger fits). Default: nowhere. */
+  readonly logger?: VNicLogger;
   /**
    * Handlers of this VNic running at once (a handler counts until its promise settles; one that returns
    * a value at once does not count). Messages beyond wait in a FIFO queue. Default 256.
@@ -57,32 +67,6 @@ export interface VNicOptions {
    * stderr. Faults of the callback itself are ignored.
    */
   readonly onHandlerError?: (error: L8Error, service: string, area: number) => void;
-}
-
-/** Single-instance modes a request or notify can use. */
-export type InstanceMode = 'round-robin' | 'proximity' | 'local' | 'leader';
-
-/** Whom a request goes to: one node, or one instance of (service, area) picked by `mode`. */
-export type Target =
-  | { readonly node: NodeId; readonly service: string; readonly area?: number }
-  | { readonly service: string; readonly area?: number; readonly mode?: InstanceMode };
-
-/** Options of {@link VNic.request}. */
-export interface RequestOptions {
-  /** Deadline, ms. Default the VNic's `timeoutMs`. */
-  readonly timeoutMs?: number;
-  /** Cancels the request (`L8_ERR_ABORTED`). */
-  readonly signal?: AbortSignal;
-  /** Action code (POST, GET, …). Default HANDLE. */
-  readonly action?: number;
-  /** AAA identity (user token). */
-  readonly aaa?: string;
-  /** W3C traceparent to carry. */
-  readonly traceparent?: string;
-  /** Receives intermediate replies. */
-  readonly onProgress?: (progress: import('./payload.ts').Incoming) => void;
-  /** Priority, 0 highest to 7. Default 4. */
-  readonly priority?: number;
 }
 
 /** Resolves the leader of (service, area); filled by the election service. */

@@ -89,7 +89,7 @@ describe('a VNic checks what its VNet forwards', () => {
   });
 
   test('a 67-byte REQUEST whose SERVICE_LEN says 255 is dropped and counted, never answered', async () => {
-    vnic.subscribe('svc', 0, () => 'served');
+    vnic.subscribe({ service: 'svc', area: 0 }, () => 'served');
     const link = vnet.linkOf(vnic.id);
     const sender = newNodeId();
     const hostile = encodeMessage({ kind: Kind.REQUEST, source: sender, destination: vnic.id, sequence: 1 });

@@ -25,6 +25,7 @@ function dispatcher(limits: Partial<DispatchLimits> = {}) {
     control: () => undefined,
     limits: { maxHandlersInFlight: 2, maxQueuedRequests: 3, maxQueuedBytes: 1 << 20, ...limits },
     drops,
+    calls: { request: () => Promise.reject(new Error('no overlay here')), send() {}, multicast() {} },
   };
   return { d: new Dispatcher(host), sent, drops };
 }

@@ -1,7 +1,8 @@
 /** A minimal VNet for VNic tests: accepts links, makes connect() resolve, and sends whatever a test says. */
 import { createServer, type Server, type Socket } from 'node:net';
+import { FramedLink, type NodeHello } from '@layer8/link';
 import { type ControlBody, encodeControl, type NodeId, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
-import { acceptLink, DevProvider, FramedLink, type NodeHello } from '@layer8/security';
+import { acceptLink, DevProvider } from '@layer8/security';
 
 const PASSPHRASE = 'layer8-vnic-unit-tests';
 

@@ -55,7 +55,7 @@ describe('a VNic refused for a security reason stops retrying', () => {
       (e: L8Error) => e.code === 'L8_ERR_CERT_REVOKED',
     );
     assert.throws(
-      () => victim.unicast(control.id, 'x', 0),
+      () => victim.send({ node: control.id, service: 'x', area: 0 }),
       (e: L8Error) => e.code === 'L8_ERR_CERT_REVOKED',
     );
     await assert.rejects(victim.connect(), (e: L8Error) => e.code === 'L8_ERR_CERT_REVOKED');

@@ -9,7 +9,7 @@ const provider = new DevProvider({ passphrase: 'local-mode-test', warn: () => un
 test('a local-mode request keeps the request contract: deadline, abort and maxPending', async () => {
   const v = new VNic({ provider, maxPending: 2 });
   const release: (() => void)[] = [];
-  v.subscribe('slow', 0, () => new Promise<string>((r) => release.push(() => r('done'))));
+  v.subscribe({ service: 'slow', area: 0 }, () => new Promise<string>((r) => release.push(() => r('done'))));
   const code = (p: Promise<unknown>) =>
     p.then(
       () => 'resolved',

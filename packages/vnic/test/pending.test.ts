@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { encodeMessage, Kind, type L8Error, l8error, newNodeId, nodeIdToBytes } from '@layer8/protocol';
+import { encodeMessage, Kind, type L8Error, l8error, type NodeId, newNodeId, nodeIdToBytes } from '@layer8/protocol';
 import { Incoming } from '../src/payload.ts';
 import { isSourceOf, PendingTable } from '../src/pending.ts';
 
-function replyFrom(source: string, sequence: number): Buffer {
+function replyFrom(source: NodeId, sequence: number): Buffer {
   return encodeMessage({ kind: Kind.REPLY, source, sequence }).subarray(4);
 }
 

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { HealthTable } from '@layer8/health';
-import { ContentType, encodeMessage, Kind, type L8Error, newNodeId } from '@layer8/protocol';
-import { discoverVNet, encodePayload, Incoming, InstancePicker, PendingTable, parseAddress } from '../src/index.ts';
+import { ContentType, encodeMessage, Kind, type L8Error, type NodeId, newNodeId } from '@layer8/protocol';
+import { discoverVNet, Incoming, parseAddress } from '../src/index.ts';
+import { encodePayload, InstancePicker, PendingTable } from '../src/internal.ts';
 
 describe('discovery', () => {
   test('parses host:port, [v6]:port, bare hosts and socket paths', () => {
@@ -135,7 +136,7 @@ describe('InstancePicker', () => {
 
   test('keeps alternating when health changes between picks (a stats update must not restart the rotation)', () => {
     const h = new HealthTable();
-    const rec = (id: string, n: number) => ({
+    const rec = (id: NodeId, n: number) => ({
       id,
       vnet: id,
       alias: 'x',
@@ -146,13 +147,13 @@ describe('InstancePicker', () => {
       updatedAt: n,
     });
     const [a, b] = [newNodeId(), newNodeId()].sort();
-    h.upsert(rec(a as string, 0));
-    h.upsert(rec(b as string, 0));
+    h.upsert(rec(a as NodeId, 0));
+    h.upsert(rec(b as NodeId, 0));
     const p = new InstancePicker(h);
     const seen: string[] = [];
     for (let i = 1; i <= 8; i++) {
       seen.push(p.pick('s', 0) as string);
-      h.upsert(rec((i % 2 ? b : a) as string, i)); // rewriting a record reorders the table's index
+      h.upsert(rec((i % 2 ? b : a) as NodeId, i)); // rewriting a record reorders the table's index
     }
     assert.deepEqual(seen, [a, b, a, b, a, b, a, b]);
   });

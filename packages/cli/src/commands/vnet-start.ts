@@ -1,5 +1,6 @@
+import type { LinkAddress } from '@layer8/link';
 import { l8error } from '@layer8/protocol';
-import { type LinkAddress, type SecurityProvider, TlsProvider } from '@layer8/security';
+import { type SecurityProvider, TlsProvider } from '@layer8/security';
 import { DEFAULT_VNET_PORT, VNet } from '@layer8/vnet';
 import { parseAddress } from '@layer8/vnic';
 import type { Command } from 'commander';
@@ -75,7 +76,11 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
           : {
               discovery: { port: Number(flags.discovery), broadcast: flags.discoveryAddress, overlay: flags.overlay },
             }),
-        logger: { info: () => undefined, warn: (o, m) => io.warn(`${m ?? ''} ${JSON.stringify(o)}`) },
+        logger: {
+          // the CLI prints its own listening line; peer links coming and going are worth a line each
+          info: (o, m) => (m === 'vnet listening' ? undefined : io.out(`${m ?? ''} ${JSON.stringify(o)}`)),
+          warn: (o, m) => io.warn(`${m ?? ''} ${JSON.stringify(o)}`),
+        },
       });
       const a = await vnet.start();
       io.out(`l8 vnet ${vnet.id} listening on tcp ${a.tcp.host}:${a.tcp.port}${a.unix ? ` and unix ${a.unix}` : ''}`);

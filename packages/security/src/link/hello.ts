@@ -1,5 +1,6 @@
-import { isNodeId, l8error, MAX_SERVICE_BYTES, MIN_MAX_FRAME, PROTOCOL_VERSION, toL8Error } from '@layer8/protocol';
-import type { NodeHello, PeerIdentity, SecuredLink } from '../provider.ts';
+import { type NodeHello, parseHello } from '@layer8/link';
+import { l8error, toL8Error } from '@layer8/protocol';
+import type { PeerIdentity, SecuredLink } from '../provider.ts';
 import { ProofChannel } from './proof-channel.ts';
 
 /** A secured link after the overlay hello: ready for a {@link FramedLink}. */
@@ -65,53 +66,4 @@ export function checkHelloIdentity(hello: NodeHello, peer: PeerIdentity, own: No
     throw l8error('L8_ERR_IDENTITY', `the proof bound node ${peer.nodeId} but the hello claims ${hello.nodeId}`);
   }
   if (hello.nodeId === own.nodeId) throw l8error('L8_ERR_IDENTITY', "the peer claims this node's own id");
-}
-
-function parseHello(body: Record<string, unknown>): NodeHello {
-  if (body.t !== 'hello') throw l8error('L8_ERR_HANDSHAKE', 'expected a hello');
-  if (body.version !== PROTOCOL_VERSION) {
-    throw l8error(
-      'L8_ERR_VERSION',
-      `peer speaks protocol version ${String(body.version)}, this side ${PROTOCOL_VERSION}`,
-      {
-        data: { version: body.version, supported: PROTOCOL_VERSION },
-      },
-    );
-  }
-  const { nodeId, vnet, alias, role, services, maxFrame, heartbeatMs } = body;
-  const ok =
-    isNodeId(nodeId) &&
-    isNodeId(vnet) &&
-    typeof alias === 'string' &&
-    alias.length <= 255 &&
-    (role === 'vnic' || role === 'vnet') &&
-    Number.isSafeInteger(maxFrame) &&
-    (maxFrame as number) >= MIN_MAX_FRAME &&
-    Number.isSafeInteger(heartbeatMs) &&
-    Array.isArray(services) &&
-    services.every(isServiceArea);
-  if (!ok) throw l8error('L8_ERR_HANDSHAKE', 'malformed hello');
-  return {
-    version: PROTOCOL_VERSION,
-    nodeId,
-    vnet,
-    alias,
-    role,
-    services: services.map(({ service, area }) => ({ service, area })),
-    maxFrame: maxFrame as number,
-    heartbeatMs: heartbeatMs as number,
-  };
-}
-
-function isServiceArea(s: unknown): s is { service: string; area: number } {
-  if (typeof s !== 'object' || s === null) return false;
-  const { service, area } = s as Record<string, unknown>;
-  return (
-    typeof service === 'string' &&
-    service.length > 0 &&
-    Buffer.byteLength(service) <= MAX_SERVICE_BYTES &&
-    Number.isInteger(area) &&
-    (area as number) >= 0 &&
-    (area as number) <= 65535
-  );
 }

@@ -1,10 +1,9 @@
 import { connect, type Socket } from 'node:net';
-import { type L8Error, l8error, toL8Error } from '@layer8/protocol';
-import type { LinkTransport, NodeHello, PeerIdentity, SecurityProvider } from '../provider.ts';
+import { formatAddress, type LinkAddress, type LinkTransport, type NodeHello } from '@layer8/link';
+import { DEFAULT_HANDSHAKE_MS, type L8Error, l8error, toL8Error } from '@layer8/protocol';
+import type { PeerIdentity, SecurityProvider } from '../provider.ts';
 import { exchangeHello, type HelloCheck } from './hello.ts';
-
-/** Where a link goes: TCP host and port, or a unix socket path. */
-export type LinkAddress = { readonly host: string; readonly port: number } | { readonly path: string };
+import { namePeer } from './provider-mismatch.ts';
 
 /** A link that passed the membership proof and the hello: ready for a FramedLink. */
 export interface OpenedLink {
@@ -15,13 +14,8 @@ export interface OpenedLink {
   readonly transport: LinkTransport;
 }
 
-/** Default deadline of the whole link setup (proof and hello), ms. */
-export const DEFAULT_HANDSHAKE_MS = 5000;
-
-/** Human form of an address. */
-export function formatAddress(a: LinkAddress): string {
-  return 'path' in a ? a.path : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
-}
+/** Default deadline of the whole link setup (proof and hello), ms (shared with the VNet and VNic). */
+export { DEFAULT_HANDSHAKE_MS };
 
 function connectSocket(address: LinkAddress, signal: AbortSignal): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -45,7 +39,9 @@ function connectSocket(address: LinkAddress, signal: AbortSignal): Promise<Socke
 
 /**
  * Dials `address`, runs the provider's membership proof and the overlay hello within `timeoutMs`.
- * @throws L8_ERR_CONNECT, L8_ERR_AUTH (and other security codes), L8_ERR_VERSION, L8_ERR_HANDSHAKE
+ * @throws L8_ERR_CONNECT, L8_ERR_AUTH (and other security codes; a VNet of another provider is named
+ *   with the fix, such as `the VNet at HOST:PORT uses the TLS provider: pass --security …`),
+ *   L8_ERR_VERSION, L8_ERR_HANDSHAKE
  */
 export async function dialLink(
   provider: SecurityProvider,
@@ -61,7 +57,10 @@ export async function dialLink(
     'path' in address
       ? { transport, signal, nodeId: own.nodeId }
       : { transport, signal, nodeId: own.nodeId, host: address.host };
-  const secured = await provider.secureClient(socket, ctx);
+  const secured = await provider.secureClient(socket, ctx).catch((err: unknown) => {
+    // a VNet of another provider: say which VNet, so the fix (--security or --dev) is plain
+    throw namePeer(toL8Error(err, 'L8_ERR_HANDSHAKE'), `the VNet at ${formatAddress(address)}`);
+  });
   const { hello, head } = await exchangeHello(secured, own, signal);
   return { stream: secured.stream, peer: secured.peer, hello, head, transport };
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { isNodeId, type L8Error, l8error, type NodeId, toL8Error } from '@layer8/protocol';
 import type { LinkContext, PeerIdentity, SecuredLink } from '../provider.ts';
 import { ProofChannel } from './proof-channel.ts';
+import { mismatchError, providerName, refusedMismatch } from './provider-mismatch.ts';
 
 /** One side's half of a challenge-response membership proof. */
 export interface ProofScheme {
@@ -53,8 +54,10 @@ export async function runMutualProof(
   const channel = new ProofChannel(stream, ctx.signal);
   try {
     const own: Side = { nonce: randomBytes(32).toString('hex'), ...(ctx.nodeId ? { id: ctx.nodeId } : {}) };
-    channel.send({ ...scheme.challengeFields(), t: 'challenge', nonce: own.nonce, nodeId: own.id });
+    const fields = scheme.challengeFields();
+    channel.send({ ...fields, t: 'challenge', nonce: own.nonce, nodeId: own.id });
     const challenge = await channel.next();
+    checkProvider(fields.provider, challenge.provider, isServer);
     const peer = parseChallenge(challenge, own.id);
     const t = transcripts(isServer, own, peer);
     channel.send({ t: 'proof', proof: await scheme.prove(t.own) });
@@ -69,6 +72,16 @@ export async function runMutualProof(
     else channel.refuse(e);
     throw e;
   }
+}
+
+/**
+ * Refuses a peer whose challenge names another provider before anything is proven: a passphrase proof
+ * checked against a certificate proof can only fail, and the text should say why (`L8_ERR_AUTH`).
+ */
+function checkProvider(own: unknown, peer: unknown, isServer: boolean): void {
+  if (typeof own !== 'string' || peer === undefined || peer === own) return;
+  if (isServer) throw refusedMismatch(peer, own);
+  throw mismatchError({ peerProvider: providerName(peer) });
 }
 
 /** One side's half of the challenge: its nonce and, when it has one, its node id. */

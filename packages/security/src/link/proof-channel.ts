@@ -14,6 +14,9 @@ import {
 /** Largest frame accepted during a handshake (certificates included). */
 export const HANDSHAKE_MAX_FRAME = 64 * 1024;
 
+/** The first byte of a TLS handshake record; a handshake frame's length prefix starts with 0 (under 64 KiB). */
+export const TLS_HANDSHAKE_RECORD = 0x16;
+
 /**
  * Lock-step exchange of JSON control frames on a fresh stream, used by membership proofs and the overlay
  * hello before the framed link takes over. Reads exactly the frames asked for; whatever arrives after them
@@ -69,6 +72,25 @@ export class ProofChannel {
   }
 
   /**
+   * {@link ProofChannel.refuse}, resolving once the fail frame is flushed or the stream closed (at most 1 s):
+   * for a caller that destroys the socket as soon as it rejects (acceptLink does), which would otherwise
+   * drop the frame, so the peer would see a bare close instead of the code.
+   */
+  refuseFlushed(err: L8Error): Promise<void> {
+    const stream = this.#stream;
+    const flushed = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000).unref();
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      stream.once('finish', done).once('close', done);
+    });
+    this.refuse(err);
+    return flushed;
+  }
+
+  /**
    * Waits for the next control frame and returns its JSON body. A fail frame from the peer rejects with
    * the peer's error rebuilt; anything else rejects with `L8_ERR_HANDSHAKE`.
    */
@@ -99,6 +121,11 @@ export class ProofChannel {
 
   #take(): Buffer | undefined {
     if (this.#buf.length < 4) return undefined;
+    if (this.#buf[0] === TLS_HANDSHAKE_RECORD) {
+      // a TLS ClientHello: a TLS-provider node dialled a node that runs a passphrase or unix-socket proof
+      this.#fail(l8error('L8_ERR_AUTH', 'refused a peer that speaks TLS (it uses the TLS provider)'));
+      return undefined;
+    }
     const len = this.#buf.readUInt32BE(0);
     if (len > HANDSHAKE_MAX_FRAME || len < FIXED_HEADER_SIZE) {
       this.#fail(l8error('L8_ERR_HANDSHAKE', `handshake frame of ${len} bytes is not a Layer8 handshake`));

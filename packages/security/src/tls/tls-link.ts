@@ -4,6 +4,7 @@ import { type L8Error, l8error, toL8Error } from '@layer8/protocol';
 import { ProofChannel } from '../link/proof-channel.ts';
 import type { SecuredLink } from '../provider.ts';
 import { authorizationFailure, checkPeerCertificate, notTlsPeer, type TrustAnchor, tlsFailure } from './peer-check.ts';
+import { expectTlsClient } from './tls-sniff.ts';
 
 /** TLS settings every Layer8 link uses: TLS 1.3 only. */
 export const TLS_VERSIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
@@ -42,7 +43,9 @@ export interface TlsServerCredentials {
 }
 
 /**
- * Upgrades an accepted socket to TLS 1.3 as the server, requiring a client certificate. The socket is
+ * Upgrades an accepted socket to TLS 1.3 as the server, requiring a client certificate. A dialler that
+ * opens with anything but TLS is refused first ({@link expectTlsClient}: a dev-provider node learns that
+ * this one uses the TLS provider, with `L8_ERR_AUTH`). The socket is
  * handed to a (never listening) `tls.Server` rather than wrapped in a bare `TLSSocket`: only the server
  * path runs OpenSSL's verdict on the client certificate into `authorized` / `authorizationError` (a bare
  * server-side TLSSocket ignores `rejectUnauthorized` and leaves `authorized` false). The server does not
@@ -54,6 +57,7 @@ export async function tlsServer(
   trust: TrustAnchor,
   signal?: AbortSignal,
 ): Promise<SecuredLink> {
+  await expectTlsClient(socket, signal);
   const tlsSocket = await serverHandshake(socket, { ...credentials, ...SERVER_OPTIONS }, signal);
   return confirm(tlsSocket, trust, signal);
 }
@@ -124,8 +128,8 @@ async function confirm(
   let checked = false;
   try {
     // Both sides: OpenSSL's verdict (chain, signatures, key usage, validity) must be positive, then ours.
-    if (tlsSocket.authorized !== true) throw authorizationFailure(tlsSocket.authorizationError);
     const cert = tlsSocket.getPeerX509Certificate();
+    if (tlsSocket.authorized !== true) throw authorizationFailure(tlsSocket.authorizationError, cert);
     if (cert === undefined) throw l8error('L8_ERR_AUTH', 'the peer presented no certificate');
     const peer = checkPeerCertificate(cert, trust);
     checked = true;
@@ -155,16 +159,7 @@ function causeOf(e: L8Error): L8Error {
  */
 function refuseAndClose(channel: ProofChannel, tlsSocket: TLSSocket, e: L8Error): Promise<void> {
   tlsSocket.on('error', () => tlsSocket.destroy());
-  const flushed = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 1000).unref();
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    tlsSocket.once('finish', done).once('close', done);
-  });
-  channel.refuse(e);
-  return flushed;
+  return channel.refuseFlushed(e);
 }
 
 function destroy(tlsSocket: TLSSocket): void {

@@ -3,7 +3,7 @@
  * answers the test's commands over IPC. Started by {@link ProcessTopology}.
  */
 import type { HealthRecord } from '@layer8/health';
-import { type L8Error, toL8Error } from '@layer8/protocol';
+import { assertNodeId, type L8Error, toL8Error } from '@layer8/protocol';
 import { DevProvider } from '@layer8/security';
 import { VNet } from '@layer8/vnet';
 import { type Payload, type Target, VNic } from '@layer8/vnic';
@@ -71,7 +71,7 @@ async function startVNic(c: Extract<AgentConfig, { role: 'vnic' }>): Promise<Com
   return {
     subscribe: ({ service, area, behavior }) => {
       const key = `${String(area)}/${String(service)}`;
-      vnic.subscribe(String(service), Number(area), (m) => {
+      vnic.subscribe({ service: String(service), area: Number(area) }, (m) => {
         count(key);
         if (behavior === 'hang') return new Promise(() => undefined);
         if (behavior === 'slow') {
@@ -86,9 +86,10 @@ async function startVNic(c: Extract<AgentConfig, { role: 'vnic' }>): Promise<Com
       const r = await vnic.request(target as Target, payload as Payload, { timeoutMs: Number(timeoutMs ?? 5000) });
       return r.json();
     },
-    multicast: ({ service, area, payload }) => vnic.multicast(String(service), Number(area), payload as Payload),
+    multicast: ({ service, area, payload }) =>
+      vnic.multicast({ service: String(service), area: Number(area) }, payload as Payload),
     unicast: ({ node, service, area, payload }) =>
-      vnic.unicast(String(node), String(service), Number(area), payload as Payload),
+      vnic.send({ node: assertNodeId(node), service: String(service), area: Number(area) }, payload as Payload),
     counts: () => Object.fromEntries(counts),
     resetCounts: () => counts.clear(),
     health: (): HealthRecord[] => vnic.health.all(),

@@ -40,8 +40,8 @@ export interface LinkStats {
 }
 
 /**
- * A framed, batched connection; call {@link FramedLink.start} to begin reading (docs/protocol.md §2, DESIGN.md §3 "writes are batched"). Frames sent
- * in one event-loop turn are joined and written with one `write` in the check phase; reading splits the
+ * A framed, batched connection; call {@link FramedLink.start} to begin reading (docs/protocol.md §2, §8).
+ * Frames sent in one event-loop turn are joined and written with one `write` in the check phase; reading splits the
  * stream with a {@link FrameDecoder}. A decode error closes the link with its code.
  *
  * Invariants: `#batch` holds the frames not yet handed to the stream; `#scheduled` is true exactly

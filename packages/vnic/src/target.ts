@@ -1,0 +1,56 @@
+import { type Action, l8error, type NodeId, type Priority } from '@layer8/protocol';
+import type { Incoming, PayloadEncoder } from './payload.ts';
+
+/** Single-instance modes a request or one-way send can use to pick the receiver. */
+export type InstanceMode = 'round-robin' | 'proximity' | 'local' | 'leader';
+
+/**
+ * Where a message goes, one shape for `subscribe`, `send`, `multicast` and `request`: a (service, area)
+ * and, for a message to one receiver, either a `node` or a `mode` that picks one instance (default
+ * `round-robin`). `subscribe` and `multicast` use only `service` and `area`.
+ */
+export interface Target {
+  readonly service: string;
+  /** Default 0. */
+  readonly area?: number;
+  /** One node: the message goes to its handler of (service, area). */
+  readonly node?: NodeId;
+  /** How one instance is picked when `node` is not given. Default `round-robin`. */
+  readonly mode?: InstanceMode;
+}
+
+/** Options of every send (`send`, `multicast`, `request`). */
+export interface SendOptions {
+  /** Action code (POST, GET, …). Default HANDLE. */
+  readonly action?: Action;
+  /** Priority, 0 highest to 7. Default 4. */
+  readonly priority?: Priority;
+  /** The identity (user or AAA token) the receiver sees and authorizes. */
+  readonly identity?: string;
+  /** W3C traceparent to carry. Inside a handler, its context's sends carry a child of the handler's. */
+  readonly traceparent?: string;
+  /** Encodes the payload as protobuf with this codec (a model codec); the receiver uses `decode(codec)`. */
+  readonly codec?: PayloadEncoder;
+  /**
+   * Deadline, ms: a request fails with `L8_ERR_TIMEOUT` after it, a receiver's handler context aborts at
+   * it, and a one-way message still queued for a handler past it is dropped. Default: the VNic's
+   * `timeoutMs` for requests, none for one-way sends.
+   */
+  readonly timeoutMs?: number;
+}
+
+/** Options of a request. */
+export interface RequestOptions extends SendOptions {
+  /** Cancels the request (`L8_ERR_ABORTED`). */
+  readonly signal?: AbortSignal;
+  /** Receives intermediate replies. */
+  readonly onProgress?: (progress: Incoming) => void;
+}
+
+/** The (service, area) of a target, checked. @throws L8_ERR_INVALID_ARGUMENT */
+export function serviceOf(target: Target): { service: string; area: number } {
+  if (typeof target?.service !== 'string' || target.service.length === 0) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', 'a target needs a service name');
+  }
+  return { service: target.service, area: target.area ?? 0 };
+}
