@@ -76,3 +76,18 @@ describe('l8 health against a VNet of another security provider', () => {
     assert.match(r.err, /L8_ERR_AUTH: the VNet at \S+ uses the TLS provider: pass --security/);
   });
 });
+
+describe('l8 health with no VNet at all', () => {
+  test('ends at --timeout with L8_ERR_CONNECT naming the address and the cause', async () => {
+    const dir = tempDir();
+    try {
+      const missing = join(dir, 'nothing.sock');
+      const r = await l8(['health', '--dev', '--vnet', missing, '--timeout', '300']);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /^l8: L8_ERR_CONNECT: no VNet reached within 300 ms: .*nothing\.sock/m);
+      assert.match(r.err, /ENOENT|no such file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

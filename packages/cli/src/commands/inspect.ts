@@ -1,5 +1,4 @@
 import type { HealthRecord } from '@layer8/health';
-import { l8error } from '@layer8/protocol';
 import { VNic } from '@layer8/vnic';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.ts';
@@ -33,22 +32,16 @@ async function withVNic<T>(flags: JoinFlags, io: CliIo, fn: (vnic: VNic) => T): 
     provider: providerFrom(flags, io.env, () => undefined),
     env: io.env,
     alias: 'l8-cli',
+    // the VNic's own connect deadline fails with the last cause (refused, no socket, wrong provider)
+    connectTimeoutMs: Number(flags.timeout),
     ...(flags.vnet === undefined ? {} : { vnet: flags.vnet }),
   });
   try {
-    await withDeadline(vnic.connect(), Number(flags.timeout));
+    await vnic.connect();
     return fn(vnic);
   } finally {
     await vnic.close();
   }
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(l8error('L8_ERR_TIMEOUT', `could not join the overlay within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function others(vnic: VNic): HealthRecord[] {
