@@ -22,6 +22,10 @@ export interface SqlOptions {
   readonly dialect?: SqlDialect;
   /** Table name; default the snake_case message name. */
   readonly table?: string;
+  /** Columns an entity query selects instead of its select list (a store reads its key and bytes). */
+  readonly columns?: readonly string[];
+  /** A column that breaks the ties left after the primary key, ascending (a store's unique key column). */
+  readonly tieBreak?: string;
 }
 
 /** SQL text and its parameters, in order (`?` for SQLite, `$1…` for PostgreSQL). */
@@ -76,17 +80,19 @@ export function sqlRow(desc: DescMessage, message: Message, dialect: SqlDialect 
  *   message compared with something else than nil).
  */
 export function toSql(bound: BoundQuery, options: SqlOptions = {}): SqlQuery {
-  return new Translator(bound, options.dialect ?? SqlDialect.SQLITE).translate(tableOf(bound.desc, options));
+  return new Translator(bound, options).translate(tableOf(bound.desc, options));
 }
 
 class Translator {
   readonly #bound: BoundQuery;
   readonly #dialect: SqlDialect;
+  readonly #options: SqlOptions;
   readonly #params: unknown[] = [];
 
-  constructor(bound: BoundQuery, dialect: SqlDialect) {
+  constructor(bound: BoundQuery, options: SqlOptions) {
     this.#bound = bound;
-    this.#dialect = dialect;
+    this.#dialect = options.dialect ?? SqlDialect.SQLITE;
+    this.#options = options;
   }
 
   translate(table: string): SqlQuery {
@@ -104,6 +110,8 @@ class Translator {
 
   #selectList(): string {
     const b = this.#bound;
+    const columns = this.#options.columns;
+    if (!b.aggregate && columns !== undefined) return columns.map(quote).join(', ');
     if (!b.aggregate) return b.select.length === 0 ? '*' : b.select.map((o) => this.#aliased(o)).join(', ');
     const groups = b.groupBy.map((g) => `${this.#column(g)} AS ${quote(g.text)}`);
     const aggregates = b.select.filter((o) => o.kind === 'aggregate').map((o) => this.#aliased(o));
@@ -118,8 +126,9 @@ class Translator {
     const b = this.#bound;
     const dir = b.query.descending ? 'DESC NULLS LAST' : 'ASC NULLS FIRST';
     const main = b.sortBy === undefined ? [] : [`${this.#operand(b.sortBy)} ${dir}`];
-    const ties = b.aggregate ? b.groupBy : b.primary;
-    return [...main, ...ties.map((p) => `${this.#column(p)} ASC NULLS FIRST`)];
+    const ties = (b.aggregate ? b.groupBy : b.primary).map((p) => `${this.#column(p)} ASC NULLS FIRST`);
+    const last = this.#options.tieBreak;
+    return [...main, ...ties, ...(last === undefined || b.aggregate ? [] : [`${quote(last)} ASC`])];
   }
 
   #expr(e: BoundExpr): string {
@@ -130,10 +139,10 @@ class Translator {
     if (e.kind === 'nil') return this.#nil(e.left, col, e.negated);
     if (e.kind === 'glob') return this.#glob(col, e.pattern, e.negated);
     if (e.kind === 'in') {
-      const list = e.values.map((v) => this.#param(v)).join(', ');
+      const list = e.values.map((v) => this.#value(v)).join(', ');
       return `${col} ${e.negated ? 'NOT IN' : 'IN'} (${list})`;
     }
-    return `${col} ${e.op === '!=' ? '<>' : e.op} ${this.#param(e.value)}`;
+    return `${col} ${e.op === '!=' ? '<>' : e.op} ${this.#value(e.value)}`;
   }
 
   #nil(left: BoundOperand, col: string, negated: boolean): string {
@@ -180,6 +189,15 @@ class Translator {
     this.#params.push(param(v, this.#dialect));
     return this.#dialect === SqlDialect.POSTGRES ? `$${this.#params.length}` : '?';
   }
+
+  /**
+   * A compared value. PostgreSQL types a parameter after its column, so a number an `integer` cannot hold
+   * (a fraction, or past 32 bits) is cast to `double precision` to compare as the interpreter does.
+   */
+  #value(v: unknown): string {
+    const int4 = typeof v !== 'number' || (Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31);
+    return this.#dialect === SqlDialect.POSTGRES && !int4 ? `${this.#param(v)}::double precision` : this.#param(v);
+  }
 }
 
 const ZERO: Partial<Record<string, unknown>> = { string: '', number: 0, bigint: 0n, bool: false };
@@ -202,6 +220,9 @@ function sqlType(f: DescField, dialect: SqlDialect): string {
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
       return dialect === SqlDialect.POSTGRES ? 'DOUBLE PRECISION' : 'REAL';
+    case ScalarType.UINT32:
+    case ScalarType.FIXED32:
+      return dialect === SqlDialect.POSTGRES ? 'BIGINT' : 'INTEGER';
     default:
       return dialect === SqlDialect.POSTGRES && kindOf(f) === 'bigint' ? 'BIGINT' : 'INTEGER';
   }

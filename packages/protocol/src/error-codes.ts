@@ -60,6 +60,23 @@ export const ERROR_CODES = {
     summary: 'A change set does not apply on top of the entity version held; a resync is needed.',
   },
   L8_ERR_QUERY: { retryable: false, summary: 'An L8QL query has a syntax or semantic error (with a column).' },
+  L8_ERR_NOT_FOUND: { retryable: false, summary: 'No entity has the key (or unique key) the request names.' },
+  L8_ERR_CONFLICT: {
+    retryable: false,
+    summary: 'A write collides with another entity on a unique key, or a veto of a before callback.',
+  },
+  L8_ERR_UNSUPPORTED: {
+    retryable: false,
+    summary: 'The service does not offer this: an action it has no handler for, or a contract not available yet.',
+  },
+  L8_ERR_UNAVAILABLE: {
+    retryable: true,
+    summary: 'The instance cannot serve yet (recovering its state) or is going away; another may.',
+  },
+  L8_ERR_STORAGE: {
+    retryable: true,
+    summary: 'The store failed (disk full, read-only file, database unreachable); nothing was acknowledged.',
+  },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 /** A stable Layer8 error code such as `L8_ERR_TIMEOUT`. */

@@ -24,6 +24,14 @@ export interface L8ErrorOptions {
  */
 const BRAND = Symbol.for('layer8.error.class');
 
+/** Whether `value` is of `cls` by prototype, or carries the brand of `cls` (or of any class, for the root). */
+function isInstance(cls: { readonly name: string }, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+  const brand = (value as { [BRAND]?: unknown } | null | undefined)?.[BRAND];
+  if (typeof brand !== 'string') return false;
+  return cls.name === 'L8Error' || brand === cls.name;
+}
+
 /**
  * The root of every error Layer8 throws. `code` is stable (see docs/errors.md); `retryable` says whether
  * the same call may succeed later; `data` carries structured detail and crosses the wire.
@@ -50,12 +58,8 @@ export class L8Error extends Error {
    * every Layer8 error, a family class (`TimeoutError`, …) the errors of its name.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: the class being checked, a subclass inherits this method
-    const cls: { readonly name: string } = this;
-    if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
-    const brand = (value as { [BRAND]?: unknown } | null | undefined)?.[BRAND];
-    if (typeof brand !== 'string') return false;
-    return cls.name === 'L8Error' || brand === cls.name;
+    // biome-ignore lint/complexity/noThisInStatic: the class being checked (a subclass inherits this method)
+    return isInstance(this, value);
   }
 
   /** The wire form of this error; `retryable` only when it differs from the code's default. */
@@ -86,6 +90,12 @@ export class HandlerError extends L8Error {}
 export class BackpressureError extends L8Error {}
 /** Models, payloads, paths, deltas and queries. */
 export class ModelError extends L8Error {}
+
+/** Service outcomes: missing entities, key conflicts, what a service does not offer, recovery. */
+export class ServiceError extends L8Error {}
+
+/** A store (SQLite, PostgreSQL) failed. */
+export class StorageError extends L8Error {}
 
 type ErrorClass = new (code: ErrorCode, message: string, options?: L8ErrorOptions) => L8Error;
 
@@ -119,6 +129,11 @@ const CLASS_OF: Readonly<Record<ErrorCode, ErrorClass>> = {
   L8_ERR_PATH: ModelError,
   L8_ERR_VERSION_GAP: ModelError,
   L8_ERR_QUERY: ModelError,
+  L8_ERR_NOT_FOUND: ServiceError,
+  L8_ERR_CONFLICT: ServiceError,
+  L8_ERR_UNSUPPORTED: ServiceError,
+  L8_ERR_UNAVAILABLE: ServiceError,
+  L8_ERR_STORAGE: StorageError,
 };
 
 /**

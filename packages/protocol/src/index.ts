@@ -44,6 +44,8 @@ export {
   ProtocolError,
   RoutingError,
   SecurityError,
+  ServiceError,
+  StorageError,
   TimeoutError,
   toL8Error,
   type WireError,

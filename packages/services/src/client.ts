@@ -1,0 +1,90 @@
+import type { DescMessage, Message } from '@bufbuild/protobuf';
+import type { EnvelopeItem, TypeRegistry } from '@layer8/model';
+import { Action } from '@layer8/protocol';
+import type { InstanceMode, RequestOptions, VNic } from '@layer8/vnic';
+import { type GetRequest, readEnvelope } from './wire.ts';
+
+/** Options of one client call: the request's deadline, signal, identity and the instance mode. */
+export interface CallOptions extends Pick<RequestOptions, 'timeoutMs' | 'signal' | 'identity' | 'traceparent'> {
+  /** How the instance is picked. Default `round-robin`. */
+  readonly mode?: InstanceMode;
+}
+
+/** A page of a query: the items, their versions and the total before paging. */
+export interface QueryPage<T extends Message> {
+  readonly items: T[];
+  readonly versions: number[];
+  readonly total: number;
+}
+
+/** Which service a client talks to. */
+export interface ClientTarget {
+  readonly name: string;
+  readonly area: number;
+  readonly type: DescMessage;
+}
+
+/**
+ * A typed client of a service that reads like the domain:
+ * `await orders.post(order); await orders.get('select * from Order where status = 2 limit 10')`.
+ * Errors are the service's, typed (`L8_ERR_NOT_FOUND`, `L8_ERR_CONFLICT`, `L8_ERR_FORBIDDEN`, …).
+ */
+export class ServiceClient<T extends Message> {
+  readonly #vnic: VNic;
+  readonly #registry: TypeRegistry;
+  readonly #t: ClientTarget;
+
+  constructor(vnic: VNic, registry: TypeRegistry, target: ClientTarget) {
+    this.#vnic = vnic;
+    this.#registry = registry;
+    this.#t = target;
+  }
+
+  /** Creates `item` (`L8_ERR_CONFLICT` when its key exists); resolves with it as stored, with its version. */
+  post(item: T, o: CallOptions = {}): Promise<T> {
+    return this.#write(Action.POST, item, o);
+  }
+
+  /** Replaces (or creates) `item`. */
+  put(item: T, o: CallOptions = {}): Promise<T> {
+    return this.#write(Action.PUT, item, o);
+  }
+
+  /** Merges the fields set in `item` into the entity of its key (`L8_ERR_NOT_FOUND` when none). */
+  patch(item: T, o: CallOptions = {}): Promise<T> {
+    return this.#write(Action.PATCH, item, o);
+  }
+
+  /** Deletes the entity of `key` (`L8_ERR_NOT_FOUND` when none). */
+  async delete(key: string | number | bigint, o: CallOptions = {}): Promise<void> {
+    await this.#call(Action.DELETE, { key: String(key) }, o);
+  }
+
+  /** An L8QL query's page, or the entity of a primary key (`{ key }`) or unique key (`{ unique }`). */
+  async get(query: string | GetRequest, o: CallOptions = {}): Promise<QueryPage<T>> {
+    const req: GetRequest = typeof query === 'string' ? { q: query } : query;
+    const env = readEnvelope(this.#registry, await this.#call(Action.GET, req, o));
+    return { items: values<T>(env.items), versions: env.items.map((i) => i.version ?? 0), total: env.metadata.total };
+  }
+
+  /** The entity of a primary key. @throws L8_ERR_NOT_FOUND */
+  async getByKey(key: string | number | bigint, o: CallOptions = {}): Promise<T> {
+    return (await this.get({ key: String(key) }, o)).items[0] as T;
+  }
+
+  async #write(action: Action, item: T, o: CallOptions): Promise<T> {
+    const codec = this.#registry.get(this.#t.type.typeName).codec;
+    const env = readEnvelope(this.#registry, await this.#call(action, item, o, codec));
+    return values<T>(env.items)[0] as T;
+  }
+
+  #call(action: Action, payload: unknown, o: CallOptions, codec?: { encode(v: never): Uint8Array }) {
+    const { mode, ...rest } = o;
+    const target = { service: this.#t.name, area: this.#t.area, mode: mode ?? 'round-robin' } as const;
+    return this.#vnic.request(target, payload as never, { ...rest, action, ...(codec ? { codec } : {}) });
+  }
+}
+
+function values<T>(items: readonly EnvelopeItem[]): T[] {
+  return items.map((i) => i.value as T);
+}

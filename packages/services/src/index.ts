@@ -1,0 +1,25 @@
+/** @layer8/services: service manager, SLAs, stateful services and typed clients (docs/services.md). */
+
+export { type CallOptions, type ClientTarget, type QueryPage, ServiceClient } from './client.ts';
+export { EntityCache, type Held, newer, type Tombstone } from './entity-cache.ts';
+export {
+  type ChangeListener,
+  ServiceManager,
+  type ServiceManagerOptions,
+  type ServiceStatus,
+} from './service-manager.ts';
+export type {
+  ActionHandler,
+  ActionName,
+  AfterCallback,
+  BeforeCallback,
+  Contract,
+  ServiceCounters,
+  ServiceLevelAgreement,
+  StorageSpec,
+  WebExposure,
+  WriteInfo,
+} from './sla.ts';
+export { changesOf, type InstanceState, StatefulInstance } from './stateful-service.ts';
+export type { GetRequest } from './wire.ts';
+export type { ConsistencyContract, PreparedWrite, WriteRequest } from './write-path.ts';

@@ -1,0 +1,228 @@
+import type { DescMessage, Message } from '@bufbuild/protobuf';
+import { decodeNotificationSet, type ModelCodec, type NotificationSet, type TypeRegistry } from '@layer8/model';
+import { Action, l8error, type NodeId } from '@layer8/protocol';
+import type { SecurityProvider, UserIdentity } from '@layer8/security';
+import type { Store } from '@layer8/store';
+import type { HandlerContext, Incoming, Payload, VNic } from '@layer8/vnic';
+import { BestEffort } from './best-effort.ts';
+import { EntityCache, type Held } from './entity-cache.ts';
+import { Replica } from './replica.ts';
+import type { ServiceCounters, ServiceLevelAgreement } from './sla.ts';
+import { SyncPeer } from './sync.ts';
+import { type DeleteRequest, envelopeOf, type GetRequest } from './wire.ts';
+import { WritePath, type WriteRequest } from './write-path.ts';
+
+/** An entity in an answer: its key, a copy of it and its version. */
+interface State<T extends Message> {
+  readonly key: string;
+  readonly entity: T;
+  readonly version: number;
+}
+
+/** Where a stateful instance is: loading its state, or serving. */
+export type InstanceState = 'recovering' | 'serving';
+
+/** What a stateful instance needs from its manager. */
+export interface InstanceHost {
+  readonly vnic: VNic;
+  readonly registry: TypeRegistry;
+  readonly provider: SecurityProvider | undefined;
+  readonly counters: ServiceCounters;
+  readonly store: Store | undefined;
+  /** Local listeners of the change stream. */
+  emit(n: NotificationSet): void;
+}
+
+/** The name of the change stream of a service: every instance multicasts its writes there. */
+export function changesOf(service: string): string {
+  return `${service}.changes`;
+}
+
+const WRITES = {
+  [Action.POST]: 'post',
+  [Action.PUT]: 'put',
+  [Action.PATCH]: 'patch',
+  [Action.DELETE]: 'delete',
+} as const;
+
+/**
+ * One instance of a stateful service: the cache, the write path with its contract, the replica of the
+ * other instances' writes, recovery from a peer, and the requests of the five actions.
+ *
+ * Invariant: `#ready` settles once, when the state goes from `recovering` to `serving`; reads wait for it.
+ */
+export class StatefulInstance<T extends Message = Message> {
+  readonly sla: ServiceLevelAgreement;
+  readonly desc: DescMessage;
+  readonly cache: EntityCache<T>;
+  readonly writes: WritePath<T>;
+  readonly replica: Replica<T>;
+  readonly sync: SyncPeer<T>;
+  readonly #h: InstanceHost;
+  readonly #codec: ModelCodec;
+  #sequence = 0;
+  state: InstanceState = 'recovering';
+  readonly #ready: Promise<void>;
+  #serve!: () => void;
+
+  constructor(sla: ServiceLevelAgreement, host: InstanceHost) {
+    this.sla = sla;
+    this.desc = sla.type;
+    this.#h = host;
+    this.#codec = host.registry.get(sla.type.typeName).codec;
+    this.cache = new EntityCache<T>(this.desc, host.registry);
+    const persist = (k: string, s: Held<T> | undefined, t?: { version: number; writer: string }) =>
+      this.#persist(k, s, t);
+    const contract = new BestEffort<T>({ registry: host.registry, persist, publish: (n, b) => this.#publish(n, b) });
+    this.writes = new WritePath<T>({
+      sla,
+      desc: this.desc,
+      cache: this.cache,
+      contract,
+      counters: host.counters,
+      self: host.vnic.id,
+      nextSequence: () => ++this.#sequence,
+    });
+    this.sync = new SyncPeer<T>({ vnic: host.vnic, sla, codec: this.#codec, cache: this.cache });
+    const fetch = (node: string, key: string) => this.sync.fetch(node as NodeId, key);
+    this.replica = new Replica<T>({
+      desc: this.desc,
+      cache: this.cache,
+      queue: this.writes.queue,
+      counters: host.counters,
+      persist,
+      fetch,
+    });
+    this.#ready = new Promise((resolve) => {
+      this.#serve = resolve;
+    });
+  }
+
+  /** Loads the store, then the state of one other instance (if any), then serves. */
+  async recover(): Promise<void> {
+    await this.#load();
+    await this.sync.recoverFrom(this.replica, this.#h.counters);
+    this.state = 'serving';
+    this.#h.counters.items = this.cache.size;
+    this.#serve();
+  }
+
+  /** Handles a request of one of the five actions (or SYNC from another instance). */
+  async handle(m: Incoming, ctx: HandlerContext): Promise<Payload> {
+    if (ctx.action === Action.SYNC) return this.sync.answer(m, ctx, this.#h.vnic.health);
+    const who = await this.#authorize(ctx);
+    if (ctx.action === Action.GET) return this.#get(m, who);
+    const action = WRITES[ctx.action as keyof typeof WRITES];
+    if (action === undefined) throw l8error('L8_ERR_UNSUPPORTED', `${this.sla.name} has no action ${ctx.action}`);
+    await this.#ready;
+    const req: WriteRequest<T> =
+      action === 'delete'
+        ? { action, key: m.json<DeleteRequest>()?.key, identity: ctx.identity }
+        : { action, item: m.decode(this.#codec) as T, identity: ctx.identity };
+    const { key, state } = await this.writes.write(req);
+    this.#h.counters.items = this.cache.size;
+    return envelopeOf(this.#h.registry, this.desc, state === undefined ? [] : [{ key, ...state }]);
+  }
+
+  /** Applies a notification from the change stream (another instance's write). */
+  onChange(m: Incoming): Promise<void> | undefined {
+    const n = decodeNotificationSet(this.#h.registry, m.payload);
+    const self = this.#h.vnic.id;
+    const fromInstance = this.#h.vnic.health.get(m.source)?.services.some((s) => s.service === this.sla.name);
+    if (n.source === self || n.source !== m.source || fromInstance !== true) {
+      this.#h.counters.ignored++;
+      return undefined;
+    }
+    return this.replica.apply(n).then(() => {
+      this.#h.counters.items = this.cache.size;
+      this.#h.emit(n);
+    });
+  }
+
+  async #get(m: Incoming, who: UserIdentity | undefined): Promise<Payload> {
+    await this.#ready;
+    const req = m.json<GetRequest>() ?? {};
+    const scoped = (states: State<T>[]): State<T>[] => this.#scoped(who, states);
+    if (req.q !== undefined) return this.#query(req.q, scoped);
+    const key = req.key ?? (req.unique && this.cache.byUnique(req.unique.fields, req.unique.value));
+    const held = key === undefined ? undefined : this.cache.held(key);
+    if (key === undefined || held === undefined) {
+      throw l8error('L8_ERR_NOT_FOUND', `${this.desc.name} ${JSON.stringify(req)} does not exist`, { data: req });
+    }
+    return envelopeOf(
+      this.#h.registry,
+      this.desc,
+      scoped([{ key, entity: this.cache.get(key) as T, version: held.version }]),
+    );
+  }
+
+  /** The states `who` may see (the provider's scope rules; all of them for a member acting for itself). */
+  #scoped(who: UserIdentity | undefined, states: State<T>[]): State<T>[] {
+    const p = this.#h.provider;
+    if (who === undefined || p === undefined) return states;
+    const visible = new Set(
+      p.scope(
+        who,
+        this.sla.name,
+        states.map((s) => s.entity),
+      ),
+    );
+    return states.filter((s) => visible.has(s.entity));
+  }
+
+  #query(q: string, scoped: (s: State<T>[]) => State<T>[]): Payload {
+    const r = this.cache.query(q);
+    const max = this.sla.maxResult ?? 10_000;
+    if (r.items.length > max) {
+      throw l8error('L8_ERR_LIMIT', `${r.items.length} items is over the result maximum of ${max}: add a limit`, {
+        data: { max },
+      });
+    }
+    const states = r.items.map((entity) => {
+      const key = this.writes.keyOf(entity);
+      return { key, entity, version: this.cache.held(key)?.version ?? 0 };
+    });
+    return envelopeOf(this.#h.registry, this.desc, scoped(states), r.total, q);
+  }
+
+  async #authorize(ctx: HandlerContext): Promise<UserIdentity | undefined> {
+    const p = this.#h.provider;
+    if (p === undefined) return undefined;
+    // an empty identity is a member acting for itself: the role `member`
+    const who: UserIdentity =
+      ctx.identity === '' ? { user: '', roles: ['member'] } : await p.validateToken(ctx.identity);
+    if (!p.canDoAction(who, ctx.action, this.sla.name, this.sla.area ?? 0)) {
+      throw l8error(
+        'L8_ERR_FORBIDDEN',
+        `${who.user || 'this member'} may not do action ${ctx.action} on ${this.sla.name}`,
+      );
+    }
+    return who;
+  }
+
+  async #load(): Promise<void> {
+    const store = this.#h.store;
+    if (store === undefined) return;
+    for await (const s of store.scan()) this.cache.set(s.key, { entity: s.item as T, version: s.version, writer: '' });
+  }
+
+  async #persist(key: string, state: Held<T> | undefined, tomb?: { version: number; writer: string }): Promise<void> {
+    const store = this.#h.store;
+    if (state === undefined) {
+      if (store !== undefined) await store.delete(key);
+      this.cache.remove(key, tomb ?? { version: 0, writer: '' });
+      return;
+    }
+    if (store !== undefined) await store.put({ key, version: state.version, item: state.entity });
+    this.cache.set(key, state);
+  }
+
+  #publish(n: NotificationSet, bytes: Uint8Array): void {
+    this.#h.emit(n);
+    try {
+      this.#h.vnic.multicast({ service: changesOf(this.sla.name), area: this.sla.area ?? 0 }, bytes);
+    } catch {
+      this.#h.counters.errors++; // the link is down: the others catch up through recovery when it returns
+    }
+  }
+}
