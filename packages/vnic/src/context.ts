@@ -49,6 +49,8 @@ export interface CallHost {
 
 /** What a handler context needs from its VNic and dispatcher. */
 export interface ContextHost extends CallHost {
+  /** Sends a progress reply to the request `message` (no allocation per request: the host is shared). */
+  progress(message: Incoming, payload: Payload): void;
   /** Told when the context made its signal, so that a close can abort it. */
   watch(ctx: Context): void;
   unwatch(ctx: Context): void;
@@ -71,22 +73,17 @@ export class Context implements HandlerContext {
   readonly #m: Incoming;
   readonly #host: ContextHost;
   readonly #deadline: number;
-  readonly #progress: ((payload: Payload) => void) | undefined;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Whether the host holds this context (from the first read of `signal` until {@link end}). */
   #watched = false;
   #ended = false;
 
-  /**
-   * @param deadline a `performance.now()` time, Infinity for none
-   * @param progress sends a progress reply to the request; undefined for one-way messages
-   */
-  constructor(message: Incoming, host: ContextHost, deadline: number, progress?: (payload: Payload) => void) {
+  /** @param deadline a `performance.now()` time, Infinity for none */
+  constructor(message: Incoming, host: ContextHost, deadline: number) {
     this.#m = message;
     this.#host = host;
     this.#deadline = deadline;
-    this.#progress = progress;
   }
 
   get kind(): HandlerContext['kind'] {
@@ -123,7 +120,7 @@ export class Context implements HandlerContext {
   }
 
   progress(payload: Payload): void {
-    if (!this.#ended) this.#progress?.(payload);
+    if (!this.#ended && this.#m.kind === Kind.REQUEST) this.#host.progress(this.#m, payload);
   }
 
   request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {

@@ -156,6 +156,7 @@ export class Dispatcher {
       request: (t, p, o) => host.calls.request(t, p, o),
       send: (t, p, o) => host.calls.send(t, p, o),
       multicast: (t, p, o) => host.calls.multicast(t, p, o),
+      progress: (m, p) => this.#answer(m.frame as Buffer, Kind.PROGRESS, p, undefined),
       watch: (c) => this.#watched.add(c),
       unwatch: (c) => this.#watched.delete(c),
     };
@@ -259,9 +260,8 @@ export class Dispatcher {
 
   #run(h: Entry, frame: Buffer, deadline: number): void {
     const isRequest = frame[Offset.KIND] === Kind.REQUEST;
-    const progress = isRequest ? (p: Payload) => this.#answer(frame, Kind.PROGRESS, p, undefined) : undefined;
     const message = new Incoming(frame);
-    const ctx = new Context(message, this.#ctxHost, deadline, progress);
+    const ctx = new Context(message, this.#ctxHost, deadline);
     let result: Payload | Promise<Payload>;
     try {
       result = h.handler(message, ctx);

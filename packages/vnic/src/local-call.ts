@@ -54,9 +54,13 @@ export class LocalCalls {
     const m = this.#message(service, area, payload, options, timeoutMs);
     this.#inFlight++;
     try {
-      const ctx = new Context(new Incoming(m), this.#host.contexts, performance.now() + timeoutMs, (p) =>
-        options.onProgress?.(new Incoming({ ...m, kind: Kind.PROGRESS, ...encodePayload(p) })),
-      );
+      // a host of this call's own: its progress replies go to this caller's onProgress
+      const host = {
+        ...this.#host.contexts,
+        progress: (_: Incoming, p: Payload) =>
+          options.onProgress?.(new Incoming({ ...m, kind: Kind.PROGRESS, ...encodePayload(p) })),
+      };
+      const ctx = new Context(new Incoming(m), host, performance.now() + timeoutMs);
       return await bounded(run(handler, m, ctx), timeoutMs, options.signal).finally(() => ctx.end());
     } finally {
       this.#inFlight--;

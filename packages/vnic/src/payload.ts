@@ -103,6 +103,11 @@ export class Incoming {
     else this.#message = from;
   }
 
+  /** The frame behind this message (without its length prefix); undefined for an in-process message. */
+  get frame(): Buffer | undefined {
+    return this.#frame;
+  }
+
   /** The whole decoded message (decoded on first use). @throws L8_ERR_MALFORMED_FRAME */
   get message(): Message {
     this.#message ??= decodeMessage(this.#frame as Buffer);

@@ -47,10 +47,16 @@ export interface RequestOptions extends SendOptions {
   readonly onProgress?: (progress: Incoming) => void;
 }
 
-/** The (service, area) of a target, checked. @throws L8_ERR_INVALID_ARGUMENT */
-export function serviceOf(target: Target): { service: string; area: number } {
-  if (typeof target?.service !== 'string' || target.service.length === 0) {
+/** The service name of a target, checked (no allocation: requests call it). @throws L8_ERR_INVALID_ARGUMENT */
+export function checkedService(target: Target): string {
+  const service = target?.service;
+  if (typeof service !== 'string' || service.length === 0) {
     throw l8error('L8_ERR_INVALID_ARGUMENT', 'a target needs a service name');
   }
-  return { service: target.service, area: target.area ?? 0 };
+  return service;
+}
+
+/** The (service, area) of a target, checked. @throws L8_ERR_INVALID_ARGUMENT */
+export function serviceOf(target: Target): { service: string; area: number } {
+  return { service: checkedService(target), area: target.area ?? 0 };
 }

@@ -33,7 +33,7 @@ import type { VNicState, VNicStatus } from './lifecycle.ts';
 import { LocalCalls } from './local-call.ts';
 import type { Incoming, Payload } from './payload.ts';
 import { isSourceOf, PendingTable } from './pending.ts';
-import { type RequestOptions, type SendOptions, serviceOf, type Target } from './target.ts';
+import { checkedService, type RequestOptions, type SendOptions, serviceOf, type Target } from './target.ts';
 import type { LeaderResolver, VNicOptions } from './vnic-options.ts';
 
 /** Default deadline of {@link VNic.drain}, ms. */
@@ -225,7 +225,8 @@ export class VNic {
     try {
       if (this.#draining !== undefined || this.state === 'closed') throw this.#conn.notConnected();
       if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
-      const { service, area } = serviceOf(target);
+      const service = checkedService(target);
+      const area = target.area ?? 0;
       const mode = target.node !== undefined ? 'unicast' : (target.mode ?? 'round-robin');
       if (mode === 'local') {
         const local = this.#dispatch.handlerOf(service, area);

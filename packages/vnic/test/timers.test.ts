@@ -7,7 +7,14 @@ import { Context, Lifecycle } from '../src/internal.ts';
 
 const frame = (deadlineMs: number) =>
   encodeMessage({ kind: Kind.REQUEST, source: newNodeId(), service: 's', deadlineMs }).subarray(4);
-const host = { request: () => Promise.reject(new Error('none')), send() {}, multicast() {}, watch() {}, unwatch() {} };
+const host = {
+  request: () => Promise.reject(new Error('none')),
+  send() {},
+  multicast() {},
+  progress() {},
+  watch() {},
+  unwatch() {},
+};
 
 describe('timer logic under mock timers', () => {
   test('the handler queue hands over exactly the messages whose deadline passed, at its sweep', () => {
