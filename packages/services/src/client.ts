@@ -2,6 +2,7 @@ import type { DescMessage, Message } from '@bufbuild/protobuf';
 import type { EnvelopeItem, TypeRegistry } from '@layer8/model';
 import { Action } from '@layer8/protocol';
 import type { InstanceMode, RequestOptions, VNic } from '@layer8/vnic';
+import { fanOut, type MapFn, type MapReduceResult } from './map-reduce.ts';
 import { type GetRequest, readEnvelope } from './wire.ts';
 
 /** Options of one client call: the request's deadline, signal, identity and the instance mode. */
@@ -65,6 +66,25 @@ export class ServiceClient<T extends Message> {
     const req: GetRequest = typeof query === 'string' ? { q: query } : query;
     const env = readEnvelope(this.#registry, await this.#call(Action.GET, req, o));
     return { items: values<T>(env.items), versions: env.items.map((i) => i.version ?? 0), total: env.metadata.total };
+  }
+
+  /**
+   * Map-reduce over every instance, one share of the entities each (matching `q` when given): `count`,
+   * `sum` of a field, or the service's custom map merged by `merge`. An instance that fails or misses
+   * the deadline leaves its share out and the result says `partial`.
+   */
+  mapReduce<R = number>(
+    fn: MapFn,
+    o: CallOptions & { readonly q?: string; readonly merge?: (parts: unknown[]) => R } = {},
+  ): Promise<MapReduceResult<R>> {
+    const target = { service: this.#t.name, area: this.#t.area };
+    const options = {
+      ...(o.q === undefined ? {} : { q: o.q }),
+      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+      ...(o.identity === undefined ? {} : { identity: o.identity }),
+      ...(o.merge === undefined ? {} : { merge: o.merge }),
+    };
+    return fanOut<R>(this.#vnic, target, fn, options);
   }
 
   /** The entity of a primary key. @throws L8_ERR_NOT_FOUND */

@@ -2,6 +2,7 @@
 
 export { type CallOptions, type ClientTarget, type QueryPage, ServiceClient } from './client.ts';
 export { EntityCache, type Held, newer, type Tombstone } from './entity-cache.ts';
+export { type MapFn, type MapReduceResult, type MapRequest, shareOf } from './map-reduce.ts';
 export {
   type ChangeListener,
   ServiceManager,

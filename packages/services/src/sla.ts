@@ -79,6 +79,11 @@ export interface ServiceLevelAgreement<D extends DescMessage = DescMessage> {
   readonly handlerTimeoutMs?: number;
   /** Largest result a GET returns, items. Default 10000. */
   readonly maxResult?: number;
+  /**
+   * The custom map of map-reduce: what one instance answers for its share of the entities (the caller
+   * merges the answers). `count` and `sum` need none.
+   */
+  readonly map?: (items: MessageShape<D>[], arg: unknown) => unknown;
 }
 
 /** Counters of a running service (they only grow, except `items`). */

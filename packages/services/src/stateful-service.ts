@@ -6,6 +6,7 @@ import type { Store } from '@layer8/store';
 import type { HandlerContext, Incoming, Payload, VNic } from '@layer8/vnic';
 import { BestEffort } from './best-effort.ts';
 import { EntityCache, type Held } from './entity-cache.ts';
+import { type MapRequest, mapShare } from './map-reduce.ts';
 import { Replica } from './replica.ts';
 import type { ServiceCounters, ServiceLevelAgreement } from './sla.ts';
 import { SyncPeer } from './sync.ts';
@@ -112,6 +113,7 @@ export class StatefulInstance<T extends Message = Message> {
     if (ctx.action === Action.SYNC) return this.sync.answer(m, ctx, this.#h.vnic.health);
     const who = await this.#authorize(ctx);
     if (ctx.action === Action.GET) return this.#get(m, who);
+    if (ctx.action === Action.MAP_REDUCE) return this.#map(m, who);
     const action = WRITES[ctx.action as keyof typeof WRITES];
     if (action === undefined) throw l8error('L8_ERR_UNSUPPORTED', `${this.sla.name} has no action ${ctx.action}`);
     await this.#ready;
@@ -154,6 +156,16 @@ export class StatefulInstance<T extends Message = Message> {
       this.desc,
       scoped([{ key, entity: this.cache.get(key) as T, version: held.version }]),
     );
+  }
+
+  /** This instance's answer for its share of a map-reduce (over what `who` may see). */
+  async #map(m: Incoming, who: UserIdentity | undefined): Promise<Payload> {
+    await this.#ready;
+    const req = m.json<MapRequest>();
+    const items = this.cache.query(req?.q ?? `select * from ${this.desc.typeName}`).items;
+    const states = items.map((entity) => ({ key: this.writes.keyOf(entity), entity, version: 0 }));
+    const custom = this.sla.map as ((items: T[], arg: unknown) => unknown) | undefined;
+    return mapShare(this.desc, this.#scoped(who, states), req, custom) as Payload;
   }
 
   /** The states `who` may see (the provider's scope rules; all of them for a member acting for itself). */

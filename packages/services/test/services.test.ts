@@ -117,7 +117,14 @@ describe('best-effort replication over 3 VNets (TLS), 9 instances', () => {
   let o: Overlay;
   before(async () => {
     o = await overlay(3, 3, ['late']);
-    for (const n of o.nodes) await n.services.activate(ORDERS);
+    for (const n of o.nodes) {
+      // a custom map that fails on the node its argument names (for the partial-result test)
+      const map = (items: Order[], arg: unknown) => {
+        if (arg === n.vnic.id) throw new Error('this share is lost');
+        return items.length;
+      };
+      await n.services.activate({ ...ORDERS, map });
+    }
     await waitFor(() => o.nodes.every((n) => n.vnic.health.instances('Orders', 0).length === 9), {
       what: '9 instances',
     });
@@ -152,6 +159,25 @@ describe('best-effort replication over 3 VNets (TLS), 9 instances', () => {
     const content = await converged();
     assert.equal(content.split('\n').length, 9 * 20 + 5);
     for (const n of o.nodes) assert.equal(n.services.instance('Orders')?.cache.size, 185);
+  });
+
+  test('map-reduce: every instance answers for its share; count, sum, filter; a lost share is reported', async () => {
+    const orders = o.nodes[0]?.services.client('Orders', 0, OrderSchema);
+    assert.ok(orders !== undefined);
+    const all = await orders.mapReduce({ count: true });
+    assert.deepEqual([all.result, all.partial, all.answered], [185, false, 9]);
+    const paris = await orders.mapReduce({ count: true }, { q: "select * from Order where city = 'Paris'" });
+    assert.equal(paris.result, 180, 'the 5 shared keys were rewritten with other cities');
+    assert.equal((await orders.mapReduce({ sum: 'status' })).result, 185 * Status.OPEN);
+    const victim = o.nodes[3]?.vnic.id;
+    const sum = (parts: unknown[]) => parts.reduce((a: number, b) => a + Number(b), 0);
+    const partial = await orders.mapReduce({ custom: victim }, { merge: sum });
+    assert.equal(partial.partial, true);
+    assert.deepEqual(
+      partial.missing.map((m) => [m.node, m.error.code]),
+      [[victim, 'L8_ERR_HANDLER']],
+    );
+    assert.ok(partial.result < 185 && partial.answered === 8);
   });
 
   test('a new instance recovers the whole state from a peer before it serves', async () => {
