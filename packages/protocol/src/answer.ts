@@ -21,6 +21,7 @@ export function payloadOffset(frame: Buffer): number {
   const flags = frame[Offset.FLAGS] as number;
   if (flags & Flag.ERROR) o = skipError(frame, o);
   if (flags & Flag.TX) o += 25;
+  if (flags & Flag.IDEMPOTENCY) o += o < frame.length ? 1 + (frame[o] as number) : 1;
   if (o > frame.length) throw l8error('L8_ERR_MALFORMED_FRAME', 'malformed frame: body runs past the end');
   return o;
 }

@@ -113,6 +113,8 @@ export const Flag = {
   RETRY_SET: 8,
   /** With RETRY_SET: the error is retryable. */
   RETRYABLE: 16,
+  /** An idempotency key block follows the transaction block (docs/protocol.md §4). */
+  IDEMPOTENCY: 32,
 } as const;
 
 /** Fixed offsets of the v1 header (docs/protocol.md §3). */

@@ -35,6 +35,8 @@ export interface DataInit {
   readonly traceparent: string;
   /** AAA identity (token), at most 65535 UTF-8 bytes. */
   readonly aaa: string;
+  /** Idempotency key of a write, at most 255 UTF-8 bytes; empty for none. */
+  readonly idempotencyKey?: string | undefined;
   readonly payload: Uint8Array;
 }
 
@@ -45,10 +47,16 @@ export interface DataInit {
 export function dataFrameSize(d: DataInit): number {
   const traceLen = d.traceparent.length === 0 ? 0 : Buffer.byteLength(d.traceparent, 'latin1');
   const aaaLen = d.aaa.length === 0 ? 0 : Buffer.byteLength(d.aaa, 'utf8');
-  if (d.service.length > 255 || traceLen > 255 || aaaLen > 0xffff) {
-    throw l8error('L8_ERR_INVALID_ARGUMENT', 'cannot encode: service, traceparent or AAA identity too long');
+  const idem = d.idempotencyKey;
+  const idemLen = idem === undefined || idem.length === 0 ? 0 : Buffer.byteLength(idem, 'utf8');
+  if (d.service.length > 255 || traceLen > 255 || aaaLen > 0xffff || idemLen > 255) {
+    throw l8error(
+      'L8_ERR_INVALID_ARGUMENT',
+      'cannot encode: service, traceparent, AAA identity or idempotency key too long',
+    );
   }
-  return 4 + FIXED_HEADER_SIZE + d.service.length + 3 + traceLen + aaaLen + d.payload.length;
+  const idemBlock = idemLen === 0 ? 0 : 1 + idemLen;
+  return 4 + FIXED_HEADER_SIZE + d.service.length + 3 + traceLen + aaaLen + idemBlock + d.payload.length;
 }
 
 /**
@@ -64,7 +72,8 @@ export function writeData(buf: Buffer, at: number, d: DataInit, size: number): v
   buf[f + Offset.MODE] = d.mode;
   buf[f + Offset.PRIORITY] = d.priority;
   buf[f + Offset.HOPS] = d.hops;
-  buf[f + Offset.FLAGS] = d.traceparent.length > 0 ? Flag.TRACE : 0;
+  const keyed = d.idempotencyKey !== undefined && d.idempotencyKey.length > 0;
+  buf[f + Offset.FLAGS] = (d.traceparent.length > 0 ? Flag.TRACE : 0) | (keyed ? Flag.IDEMPOTENCY : 0);
   u16(buf, f + Offset.AREA, d.area);
   u32(buf, f + Offset.SEQUENCE, d.sequence);
   u32(buf, f + Offset.DEADLINE, d.deadlineMs);
@@ -80,6 +89,10 @@ export function writeData(buf: Buffer, at: number, d: DataInit, size: number): v
   o += 1 + (buf[o] as number);
   const aaaLen = d.aaa.length === 0 ? 0 : buf.write(d.aaa, o + 2, 'utf8');
   o = buf.writeUInt16BE(aaaLen, o) + aaaLen;
+  if (keyed) {
+    buf[o] = buf.write(d.idempotencyKey as string, o + 1, 'utf8');
+    o += 1 + (buf[o] as number);
+  }
   buf.set(d.payload, o);
 }
 

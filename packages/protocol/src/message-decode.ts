@@ -121,6 +121,7 @@ export function decodeMessage(frame: Buffer): Message {
   const aaa = c.text(c.u16('AAA length'), 'AAA identity');
   const error = flags & Flag.ERROR ? withRetry(readError(c), flags) : undefined;
   const tx = flags & Flag.TX ? readTx(c) : undefined;
+  const idem = flags & Flag.IDEMPOTENCY ? c.text(c.u8('idempotency key length'), 'idempotency key') : undefined;
   return {
     kind: frame[Offset.KIND] as Kind,
     mode: frame[Offset.MODE] as Mode,
@@ -139,6 +140,7 @@ export function decodeMessage(frame: Buffer): Message {
     aaa,
     error,
     tx,
+    ...(idem === undefined ? {} : { idempotencyKey: idem }),
     payload: frame.subarray(c.at),
   };
 }

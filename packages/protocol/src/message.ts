@@ -55,6 +55,8 @@ export interface Message {
   readonly aaa: string;
   readonly error?: WireError | undefined;
   readonly tx?: TxBlock | undefined;
+  /** Idempotency key of a write (1-255 UTF-8 bytes): a service applies a keyed write once. */
+  readonly idempotencyKey?: string | undefined;
   readonly payload: Uint8Array;
 }
 
@@ -169,10 +171,14 @@ export function encodeMessage(m: MessageInit): Buffer {
   const payload = m.payload ?? EMPTY;
   const errLen = err === undefined ? 0 : 10 + err[0].length + err[1].length + err[2].length;
   const txLen = m.tx === undefined ? 0 : 25;
-  const size = FIXED_HEADER_SIZE + serviceLen + 1 + traceLen + 2 + aaaLen + errLen + txLen + payload.length;
+  const idemLen = utf8Len(m.idempotencyKey);
+  if (idemLen > 255) invalid('idempotency key over 255 bytes');
+  const idemBlock = idemLen === 0 ? 0 : 1 + idemLen;
+  const size = FIXED_HEADER_SIZE + serviceLen + 1 + traceLen + 2 + aaaLen + errLen + txLen + idemBlock + payload.length;
   const buf = Buffer.allocUnsafe(4 + size);
   buf.writeUInt32BE(size, 0);
   writeFixed(buf, m, serviceLen, traceLen, err !== undefined);
+  if (idemLen > 0) buf[4 + Offset.FLAGS] = (buf[4 + Offset.FLAGS] as number) | Flag.IDEMPOTENCY;
   let o = writeText(buf, 4 + FIXED_HEADER_SIZE, service, serviceLen);
   buf[o++] = traceLen;
   if (traceLen > 0) o = writeText(buf, o, m.traceparent as string, traceLen);
@@ -180,6 +186,10 @@ export function encodeMessage(m: MessageInit): Buffer {
   if (aaaLen > 0) o = writeText(buf, o, m.aaa as string, aaaLen);
   if (err !== undefined) o = writeError(buf, o, err);
   if (m.tx !== undefined) o = writeTx(buf, o, m.tx);
+  if (idemLen > 0) {
+    buf[o++] = idemLen;
+    o = writeText(buf, o, m.idempotencyKey as string, idemLen);
+  }
   buf.set(payload, o);
   return buf;
 }

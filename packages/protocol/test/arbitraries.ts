@@ -112,6 +112,7 @@ export const messageArb: fc.Arbitrary<Message> = fc.record(
     aaa: fc.oneof(fc.constant(''), textArb(300)),
     error: fc.option(wireErrorArb, { nil: undefined }),
     tx: fc.option(txArb, { nil: undefined }),
+    idempotencyKey: fc.option(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), { nil: undefined }),
     payload: fc.uint8Array({ maxLength: 300 }),
   },
   { noNullPrototype: true },
@@ -124,7 +125,9 @@ export function expectedDecode(m: Message): Message {
     e === undefined || e.data === undefined
       ? e
       : { code: e.code, message: e.message, data: JSON.parse(JSON.stringify(e.data)) as unknown };
-  return { ...m, traceparent: m.traceparent, error, tx: m.tx };
+  const { idempotencyKey, ...rest } = m;
+  const keyed = idempotencyKey === undefined ? {} : { idempotencyKey };
+  return { ...rest, traceparent: m.traceparent, error, tx: m.tx, ...keyed };
 }
 
 /** Asserts a decoded message equals what was encoded, payload compared by bytes. */

@@ -6,11 +6,15 @@ import {
   ContentType,
   decodeMessage,
   encodeData,
+  encodeMessage,
+  Flag,
   Kind,
   type L8Error,
   Mode,
   newNodeId,
   nodeIdToBytes,
+  Offset,
+  payloadOffset,
 } from '../src/index.ts';
 
 test('encodeData frames decode to the same fields', () => {
@@ -82,6 +86,43 @@ test('encodeData refuses a service name over 255 bytes', () => {
         aaa: '',
         payload: new Uint8Array(0),
       }),
+    (e: L8Error) => e.code === 'L8_ERR_INVALID_ARGUMENT',
+  );
+});
+
+test('an idempotency key travels in its own block, before the payload, both encoders agree', () => {
+  const id = nodeIdToBytes(newNodeId());
+  const base = {
+    kind: Kind.REQUEST,
+    mode: 0,
+    priority: 4,
+    hops: 4,
+    area: 0,
+    sequence: 7,
+    deadlineMs: 0,
+    source: id,
+    origin: id,
+    destination: id,
+    contentType: 1,
+    action: 1,
+    service: Buffer.from('orders'),
+    traceparent: '',
+    aaa: 'alice',
+    payload: Buffer.from('body'),
+  } as const;
+  for (const key of ['k-1', 'clé-ünïcode', 'x'.repeat(255)]) {
+    const frame = encodeData({ ...base, idempotencyKey: key }).subarray(4);
+    const m = decodeMessage(frame);
+    assert.equal(m.idempotencyKey, key);
+    assert.equal(Buffer.from(m.payload).toString(), 'body');
+    assert.equal(frame.subarray(payloadOffset(frame)).toString(), 'body');
+    assert.ok(((frame[Offset.FLAGS] as number) & Flag.IDEMPOTENCY) !== 0);
+    const again = encodeMessage({ ...m, payload: Buffer.from('body') }).subarray(4);
+    assert.ok(again.equals(frame), 'encodeMessage writes the same bytes');
+  }
+  assert.equal(decodeMessage(encodeData(base).subarray(4)).idempotencyKey, undefined);
+  assert.throws(
+    () => encodeData({ ...base, idempotencyKey: 'x'.repeat(256) }),
     (e: L8Error) => e.code === 'L8_ERR_INVALID_ARGUMENT',
   );
 });

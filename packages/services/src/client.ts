@@ -1,13 +1,17 @@
 import type { DescMessage, Message } from '@bufbuild/protobuf';
 import type { EnvelopeItem, TypeRegistry } from '@layer8/model';
-import { Action } from '@layer8/protocol';
+import { Action, type NodeId } from '@layer8/protocol';
 import type { InstanceMode, RequestOptions, VNic } from '@layer8/vnic';
-import { fanOut, type MapFn, type MapReduceResult } from './map-reduce.ts';
+import { fanOut, type MapFn, type MapReduceResult, shareOf } from './map-reduce.ts';
 import { type GetRequest, readEnvelope } from './wire.ts';
 
 /** Options of one client call: the request's deadline, signal, identity and the instance mode. */
-export interface CallOptions extends Pick<RequestOptions, 'timeoutMs' | 'signal' | 'identity' | 'traceparent'> {
-  /** How the instance is picked. Default `round-robin`. */
+export interface CallOptions
+  extends Pick<RequestOptions, 'timeoutMs' | 'signal' | 'identity' | 'traceparent' | 'idempotencyKey'> {
+  /**
+   * How the instance is picked. Default `round-robin`; a write with an idempotency key goes to the
+   * instance its key hashes to (so a retry reaches the instance that remembers it) unless a mode is given.
+   */
   readonly mode?: InstanceMode;
 }
 
@@ -100,8 +104,23 @@ export class ServiceClient<T extends Message> {
 
   #call(action: Action, payload: unknown, o: CallOptions, codec?: { encode(v: never): Uint8Array }) {
     const { mode, ...rest } = o;
+    const options = { ...rest, action, ...(codec ? { codec } : {}) };
+    const sticky =
+      mode === undefined && o.idempotencyKey !== undefined ? this.#stickyNode(o.idempotencyKey) : undefined;
+    if (sticky !== undefined) {
+      return this.#vnic.request({ service: this.#t.name, area: this.#t.area, node: sticky }, payload as never, options);
+    }
     const target = { service: this.#t.name, area: this.#t.area, mode: mode ?? 'round-robin' } as const;
-    return this.#vnic.request(target, payload as never, { ...rest, action, ...(codec ? { codec } : {}) });
+    return this.#vnic.request(target, payload as never, options);
+  }
+
+  /** The instance an idempotency key hashes to (instances ordered by node id), if any is up. */
+  #stickyNode(key: string): NodeId | undefined {
+    const nodes = this.#vnic.health
+      .instances(this.#t.name, this.#t.area)
+      .map((r) => r.id)
+      .sort();
+    return nodes.length === 0 ? undefined : nodes[shareOf(key, nodes.length)];
   }
 }
 

@@ -77,6 +77,8 @@ export interface ServiceLevelAgreement<D extends DescMessage = DescMessage> {
   readonly handlers?: Partial<Record<ActionName, ActionHandler<MessageShape<D>>>>;
   /** Deadline of one handler run, ms; a request's own deadline is shorter when it is. Default 10000. */
   readonly handlerTimeoutMs?: number;
+  /** How long a keyed write is remembered, ms (a retry within it gets the first result). Default 600000. */
+  readonly idempotencyWindowMs?: number;
   /** Largest result a GET returns, items. Default 10000. */
   readonly maxResult?: number;
   /**

@@ -6,6 +6,7 @@ import type { Store } from '@layer8/store';
 import type { HandlerContext, Incoming, Payload, VNic } from '@layer8/vnic';
 import { BestEffort } from './best-effort.ts';
 import { EntityCache, type Held } from './entity-cache.ts';
+import { IdempotencyWindow } from './idempotency.ts';
 import { type MapRequest, mapShare } from './map-reduce.ts';
 import { Replica } from './replica.ts';
 import type { ServiceCounters, ServiceLevelAgreement } from './sla.ts';
@@ -62,6 +63,7 @@ export class StatefulInstance<T extends Message = Message> {
   readonly #h: InstanceHost;
   readonly #codec: ModelCodec;
   #sequence = 0;
+  readonly #idem: IdempotencyWindow;
   state: InstanceState = 'recovering';
   readonly #ready: Promise<void>;
   #serve!: () => void;
@@ -94,6 +96,7 @@ export class StatefulInstance<T extends Message = Message> {
       persist,
       fetch,
     });
+    this.#idem = new IdempotencyWindow(sla.idempotencyWindowMs ?? 600_000);
     this.#ready = new Promise((resolve) => {
       this.#serve = resolve;
     });
@@ -116,6 +119,12 @@ export class StatefulInstance<T extends Message = Message> {
     if (ctx.action === Action.MAP_REDUCE) return this.#map(m, who);
     const action = WRITES[ctx.action as keyof typeof WRITES];
     if (action === undefined) throw l8error('L8_ERR_UNSUPPORTED', `${this.sla.name} has no action ${ctx.action}`);
+    const key = m.idempotencyKey;
+    if (key !== undefined) return this.#idem.run(ctx.identity, key, () => this.#write(action, m, ctx));
+    return this.#write(action, m, ctx);
+  }
+
+  async #write(action: (typeof WRITES)[keyof typeof WRITES], m: Incoming, ctx: HandlerContext): Promise<Payload> {
     await this.#ready;
     const req: WriteRequest<T> =
       action === 'delete'

@@ -80,6 +80,23 @@ describe('a stateful service on one node: CRUD, queries, keys and errors', () =>
     assert.equal(contentOf(a.services.instance('Orders')), before);
   });
 
+  test('a keyed write applies once: a retry, even concurrent, gets the first result', async () => {
+    const orders = b.services.client('Orders', 0, OrderSchema);
+    const key = { idempotencyKey: 'create-order-50' };
+    const [first, dup] = await Promise.all([orders.post(order(50), key), orders.post(order(50), key)]);
+    assert.deepEqual([first.id, dup.id], [50n, 50n]);
+    const retry = await orders.post(order(50), key);
+    assert.equal(retry.id, 50n, 'a retry after the first answered gets its result, not L8_ERR_CONFLICT');
+    assert.equal(await codeOf(orders.post(order(50))), 'L8_ERR_CONFLICT', 'without the key it is a second POST');
+    const put = { idempotencyKey: 'put-51' };
+    await orders.put(order(51), put);
+    await orders.put(order(51, { city: 'Lille' }), put);
+    const got = await orders.get({ key: '51' });
+    assert.deepEqual([got.items[0]?.city, got.versions[0]], ['Paris', 1], 'the keyed retry was not applied again');
+    const other = await orders.post(order(52), { idempotencyKey: 'create-order-50', identity: '' });
+    assert.equal(other.id, 50n, 'same key, same identity: the first result');
+  });
+
   test('callers never hold the cache’s objects', async () => {
     const orders = b.services.client('Orders', 0, OrderSchema);
     await orders.put(order(40));
@@ -178,6 +195,14 @@ describe('best-effort replication over 3 VNets (TLS), 9 instances', () => {
       [[victim, 'L8_ERR_HANDLER']],
     );
     assert.ok(partial.result < 185 && partial.answered === 8);
+  });
+
+  test('a keyed write retried from another node reaches the instance that remembers it', async () => {
+    const key = { idempotencyKey: 'order-9000' };
+    const from0 = await o.nodes[0]?.services.client('Orders', 0, OrderSchema).post(order(9000), key);
+    const from7 = await o.nodes[7]?.services.client('Orders', 0, OrderSchema).post(order(9000), key);
+    assert.deepEqual([from0?.id, from7?.id], [9000n, 9000n], 'the retry got the first result, not L8_ERR_CONFLICT');
+    await o.nodes[0]?.services.client('Orders', 0, OrderSchema).delete(9000);
   });
 
   test('a new instance recovers the whole state from a peer before it serves', async () => {

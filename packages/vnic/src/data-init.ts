@@ -58,6 +58,7 @@ export function dataInit(t: DataTarget, from: DataSource, payload: Payload, o: S
     service: from.ids.service(t.service),
     traceparent: o.traceparent ?? '',
     aaa: o.identity ?? '',
+    idempotencyKey: o.idempotencyKey,
     payload: bytes,
   };
 }

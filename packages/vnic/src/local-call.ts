@@ -85,6 +85,7 @@ export class LocalCalls {
       action: (options.action ?? Action.HANDLE) as Action,
       service,
       aaa: options.identity ?? '',
+      idempotencyKey: options.idempotencyKey,
       payload: bytes,
       traceparent: options.traceparent,
     };

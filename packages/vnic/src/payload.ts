@@ -170,6 +170,11 @@ export class Incoming {
     return len === 0 ? '' : f.toString('utf8', lenAt + 2, lenAt + 2 + len);
   }
 
+  /** The idempotency key the sender carried, if any (decodes the message). */
+  get idempotencyKey(): string | undefined {
+    return this.message.idempotencyKey;
+  }
+
   /** The payload's content type. */
   get contentType(): ContentType {
     return (this.#frame === undefined ? this.message.contentType : this.#frame[Offset.CONTENT_TYPE]) as ContentType;

@@ -29,6 +29,11 @@ export interface SendOptions {
   readonly identity?: string;
   /** W3C traceparent to carry. Inside a handler, its context's sends carry a child of the handler's. */
   readonly traceparent?: string;
+  /**
+   * Idempotency key of a write (1-255 UTF-8 bytes): a stateful service applies a keyed write once within
+   * its window and answers a retry with the first result (docs/services.md).
+   */
+  readonly idempotencyKey?: string;
   /** Encodes the payload as protobuf with this codec (a model codec); the receiver uses `decode(codec)`. */
   readonly codec?: PayloadEncoder;
   /**
