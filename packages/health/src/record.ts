@@ -1,9 +1,11 @@
 import type { NodeId } from '@layer8/protocol';
 
-/** A (service, area) pair a node hosts. */
+/** A (service, area) pair a node hosts, with the instance's state when it says one. */
 export interface ServiceArea {
   readonly service: string;
   readonly area: number;
+  /** A stateful instance is `recovering` (loading its state, not serving yet) or `serving`. */
+  readonly state?: 'recovering' | 'serving';
 }
 
 /** Load figures of a node; sent less often than liveness. */

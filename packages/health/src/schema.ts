@@ -56,12 +56,13 @@ export function parseServiceArea(value: unknown): ServiceArea | undefined {
   const o = objectOf(value);
   const service = o?.service;
   const area = o?.area;
+  const state = o?.state;
   if (typeof service !== 'string' || service.length === 0 || Buffer.byteLength(service) > MAX_SERVICE_BYTES) {
     return undefined;
   }
-  return Number.isInteger(area) && (area as number) >= 0 && (area as number) <= 65535
-    ? { service, area: area as number }
-    : undefined;
+  if (state !== undefined && state !== 'recovering' && state !== 'serving') return undefined;
+  if (!Number.isInteger(area) || (area as number) < 0 || (area as number) > 65535) return undefined;
+  return state === undefined ? { service, area: area as number } : { service, area: area as number, state };
 }
 
 /** Announced services, bounded by `max` (default {@link HEALTH_LIMITS}.maxServicesPerNode). */

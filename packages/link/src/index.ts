@@ -4,4 +4,4 @@
  */
 export { FramedLink, type FramedLinkOptions, type LinkStats } from './framed-link.ts';
 export { formatAddress, type LinkAddress, type LinkTransport } from './link-address.ts';
-export { type NodeHello, parseHello } from './node-hello.ts';
+export { type InstanceState, type NodeHello, parseHello } from './node-hello.ts';

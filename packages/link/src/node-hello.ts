@@ -8,8 +8,12 @@ export interface NodeHello {
   readonly role: 'vnic' | 'vnet';
   /** The node's VNet; for a VNet, itself. */
   readonly vnet: NodeId;
-  /** (service, area) pairs the node hosts. */
-  readonly services: readonly { readonly service: string; readonly area: number }[];
+  /** (service, area) pairs the node hosts, with the instance's state when it says one. */
+  readonly services: readonly {
+    readonly service: string;
+    readonly area: number;
+    readonly state?: InstanceState;
+  }[];
   /** Largest frame the node accepts, bytes. */
   readonly maxFrame: number;
   /** Heartbeat deadline in ms that the sender applies. */
@@ -42,13 +46,18 @@ export function parseHello(body: Record<string, unknown>): NodeHello {
     vnet,
     alias,
     role,
-    services: services.map(({ service, area }) => ({ service, area })),
+    services: services.map(({ service, area, state }) =>
+      state === undefined ? { service, area } : { service, area, state },
+    ),
     maxFrame,
     heartbeatMs,
   };
 }
 
 type HelloShape = Omit<NodeHello, 'version'>;
+
+/** What an instance of a stateful service says of itself: loading its state, or serving. */
+export type InstanceState = 'recovering' | 'serving';
 
 function isHelloShape(body: Record<string, unknown>): body is Record<string, unknown> & HelloShape {
   const { nodeId, vnet, alias, role, services, maxFrame, heartbeatMs } = body;
@@ -66,10 +75,11 @@ function isHelloShape(body: Record<string, unknown>): body is Record<string, unk
   );
 }
 
-function isServiceArea(s: unknown): s is { service: string; area: number } {
+function isServiceArea(s: unknown): s is { service: string; area: number; state?: InstanceState } {
   if (typeof s !== 'object' || s === null) return false;
-  const { service, area } = s as Record<string, unknown>;
+  const { service, area, state } = s as Record<string, unknown>;
   return (
+    (state === undefined || state === 'recovering' || state === 'serving') &&
     typeof service === 'string' &&
     service.length > 0 &&
     Buffer.byteLength(service) <= MAX_SERVICE_BYTES &&

@@ -5,7 +5,7 @@ import { keysOf, type NotificationSet, type TypeRegistry } from '@layer8/model';
 import { l8error, serviceKey } from '@layer8/protocol';
 import type { SecurityProvider } from '@layer8/security';
 import { postgresStore, type Store, sqliteStore } from '@layer8/store';
-import type { Subscription, VNic } from '@layer8/vnic';
+import type { HandlerContext, Incoming, Subscription, VNic } from '@layer8/vnic';
 import { ServiceClient } from './client.ts';
 import { newCounters, type ServiceCounters, type ServiceLevelAgreement } from './sla.ts';
 import { changesOf, type InstanceState, StatefulInstance } from './stateful-service.ts';
@@ -144,15 +144,13 @@ export class ServiceManager {
       emit: (n) => emit(listeners, n),
     });
     const area = sla.area ?? 0;
-    const subs = [
-      this.vnic.subscribe({ service: changesOf(sla.name), area }, (m) => instance.onChange(m)),
-      this.vnic.subscribe({ service: sla.name, area }, (m, ctx) =>
-        this.#bounded(sla, counters, () => instance.handle(m, ctx)),
-      ),
-    ];
+    const handle = (m: Incoming, ctx: HandlerContext) => this.#bounded(sla, counters, () => instance.handle(m, ctx));
+    const main = this.vnic.subscribe({ service: sla.name, area }, handle, { state: 'recovering' });
+    const subs = [this.vnic.subscribe({ service: changesOf(sla.name), area }, (m) => instance.onChange(m)), main];
     const stopHealth = this.#catchUpOnReturn(instance, counters);
     this.#running.set(serviceKey(sla.name, area), { sla, counters, instance, subs, store, listeners, stopHealth });
     await instance.recover();
+    main.setState('serving');
   }
 
   #startStateless(sla: ServiceLevelAgreement, counters: ServiceCounters, listeners: Set<ChangeListener>): void {

@@ -207,8 +207,17 @@ describe('best-effort replication over 3 VNets (TLS), 9 instances', () => {
 
   test('a new instance recovers the whole state from a peer before it serves', async () => {
     const late = await o.node(1, 'late');
+    const seen: string[] = [];
+    const watcher = o.nodes[0] as Node;
+    const stop = watcher.vnic.health.onChange((e) => {
+      const s = e.record.id === late.vnic.id && e.record.services.find((x) => x.service === 'Orders');
+      if (s && s.state !== seen.at(-1)) seen.push(s.state ?? 'none');
+    });
     await late.services.activate(ORDERS);
     assert.equal(late.services.services()[0]?.state, 'serving');
+    await waitFor(() => seen.at(-1) === 'serving', { what: 'the late instance serving in another node’s health' });
+    stop();
+    assert.deepEqual(seen, ['recovering', 'serving'], 'health said recovering, then serving');
     assert.equal(contentOf(late.services.instance('Orders')), contentOf(o.nodes[0]?.services.instance('Orders')));
     const page = await late.services
       .client('Orders', 0, OrderSchema)

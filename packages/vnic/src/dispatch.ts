@@ -1,3 +1,4 @@
+import type { InstanceState } from '@layer8/link';
 import {
   type ControlBody,
   encodeAnswer,
@@ -100,6 +101,8 @@ export function headerFits(frame: Buffer): boolean {
 export interface Subscription {
   readonly service: string;
   readonly area: number;
+  /** Says in health what this instance is doing (`recovering`, `serving`); every node learns it. */
+  setState(state: InstanceState): void;
   close(): void;
 }
 
@@ -110,6 +113,7 @@ interface Entry {
   readonly area: number;
   readonly bytes: Buffer;
   readonly handler: Handler;
+  state: InstanceState | undefined;
 }
 
 /** The entry whose service name equals the frame's (compared byte by byte). */
@@ -183,8 +187,10 @@ export class Dispatcher {
   }
 
   /** The (service, area) pairs subscribed. */
-  services(): { service: string; area: number }[] {
-    return [...this.#handlers.values()].map(({ service, area }) => ({ service, area }));
+  services(): { service: string; area: number; state?: InstanceState }[] {
+    return [...this.#handlers.values()].map(({ service, area, state }) =>
+      state === undefined ? { service, area } : { service, area, state },
+    );
   }
 
   /** The handler of (service, area) in this process, if any. */
@@ -193,15 +199,20 @@ export class Dispatcher {
   }
 
   /** Registers `handler` for (service, area), replacing an earlier one, and tells the VNet. */
-  subscribe(service: string, area: number, handler: Handler): Subscription {
+  subscribe(service: string, area: number, handler: Handler, state?: InstanceState): Subscription {
     const k = key(service, area);
-    const entry: Entry = { service, area, handler, bytes: Buffer.from(service, 'utf8') };
+    const entry: Entry = { service, area, handler, bytes: Buffer.from(service, 'utf8'), state };
     this.#handlers.set(k, entry);
     this.#reindex();
     this.#announce();
     return {
       service,
       area,
+      setState: (s) => {
+        if (this.#handlers.get(k) !== entry || entry.state === s) return;
+        entry.state = s;
+        this.#announce();
+      },
       close: () => {
         if (this.#handlers.get(k) !== entry) return;
         this.#handlers.delete(k);

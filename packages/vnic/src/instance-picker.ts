@@ -49,7 +49,12 @@ export class InstancePicker {
     const byVnet = new Map<NodeId, NodeId[]>();
     const all: NodeId[] = [];
     // sorted: the table's order changes when a record is rewritten, the rotation must not
-    const records = this.#health.instances(service, area).sort((x, y) => (x.id < y.id ? -1 : 1));
+    const sorted = this.#health.instances(service, area).sort((x, y) => (x.id < y.id ? -1 : 1));
+    // an instance that says it is recovering is picked only when none is serving
+    const ready = sorted.filter(
+      (r) => !r.services.some((x) => x.service === service && x.area === area && x.state === 'recovering'),
+    );
+    const records = ready.length > 0 ? ready : sorted;
     for (const r of records) {
       all.push(r.id);
       byVnet.set(r.vnet, [...(byVnet.get(r.vnet) ?? []), r.id]);

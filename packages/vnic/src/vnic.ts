@@ -1,5 +1,5 @@
 import { HealthTable, type HealthView } from '@layer8/health';
-import type { LinkStats } from '@layer8/link';
+import type { InstanceState, LinkStats } from '@layer8/link';
 import {
   type DataInit,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -167,11 +167,15 @@ export class VNic {
     return this.#conn.life.closed();
   }
 
-  /** Registers `handler` for the target's (service, area); the VNet and, through health, every node learn of it. */
-  subscribe(target: Target, handler: Handler): Subscription {
+  /**
+   * Registers `handler` for the target's (service, area); the VNet and, through health, every node learn
+   * of it. `state` says what the instance is doing (`recovering` until it can serve), shown in health and
+   * respected by the instance modes; `Subscription.setState` changes it.
+   */
+  subscribe(target: Target, handler: Handler, options: { readonly state?: InstanceState } = {}): Subscription {
     const { service, area } = serviceOf(target);
     if (this.#draining !== undefined) throw this.#conn.notConnected();
-    return this.#dispatch.subscribe(service, area, handler);
+    return this.#dispatch.subscribe(service, area, handler, options.state);
   }
 
   /** Sets the resolver that `leader` mode uses (the election service installs one). */

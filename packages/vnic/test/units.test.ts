@@ -134,6 +134,26 @@ describe('InstancePicker', () => {
     assert.equal(p.pick('none', 0), undefined);
   });
 
+  test('an instance that says it is recovering is picked only when none is serving', () => {
+    const h = new HealthTable();
+    const rec = (id: NodeId, state: 'recovering' | 'serving') => ({
+      id,
+      vnet: id,
+      alias: 'x',
+      role: 'vnic' as const,
+      services: [{ service: 's', area: 0, state }],
+      status: 'up' as const,
+      startedAt: 0,
+      updatedAt: 0,
+    });
+    const [a, b] = [newNodeId(), newNodeId()];
+    h.upsert(rec(a, 'recovering'));
+    const p = new InstancePicker(h);
+    assert.equal(p.pick('s', 0), a, 'the only instance, recovering: better than none');
+    h.upsert(rec(b, 'serving'));
+    assert.deepEqual([p.pick('s', 0), p.pick('s', 0), p.pick('s', 0)], [b, b, b]);
+  });
+
   test('keeps alternating when health changes between picks (a stats update must not restart the rotation)', () => {
     const h = new HealthTable();
     const rec = (id: NodeId, n: number) => ({
