@@ -65,18 +65,16 @@ const KIND_NAME: Partial<Record<number, HandlerContext['kind']>> = {
 /**
  * The context of one handler run.
  *
- * Invariants: `#deadline` is a `performance.now()` time or Infinity and never changes; `#controller`
- * is made on the first read of `signal`, with `#timer` when the deadline is finite and not yet passed;
- * `#watched` is true from then until {@link end}, which clears the timer.
+ * Invariants: `#deadline` is a `performance.now()` time or Infinity and never changes; `#signal` is
+ * made on the first read of `signal` (a handler that never reads it costs no timer and no allocation),
+ * its timer set when the deadline is finite and not yet passed, and it is watched by the host from then
+ * until {@link end}, which clears the timer.
  */
 export class Context implements HandlerContext {
   readonly #m: Incoming;
   readonly #host: ContextHost;
   readonly #deadline: number;
-  #controller: AbortController | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  /** Whether the host holds this context (from the first read of `signal` until {@link end}). */
-  #watched = false;
+  #signal: { controller: AbortController; timer: NodeJS.Timeout | undefined; watched: boolean } | undefined;
   #ended = false;
 
   /** @param deadline a `performance.now()` time, Infinity for none */
@@ -109,13 +107,13 @@ export class Context implements HandlerContext {
   }
 
   get signal(): AbortSignal {
-    if (this.#controller === undefined) this.#arm();
-    return (this.#controller as AbortController).signal;
+    this.#signal ??= this.#arm();
+    return this.#signal.controller.signal;
   }
 
   remainingMs(): number {
     // a timer may fire a fraction of a millisecond early: once the signal aborted, no time is left
-    if (this.#controller?.signal.aborted) return 0;
+    if (this.#signal?.controller.signal.aborted) return 0;
     return this.#deadline - performance.now();
   }
 
@@ -146,16 +144,19 @@ export class Context implements HandlerContext {
   /** The handler settled: the deadline timer goes (the signal no longer aborts). */
   end(): void {
     this.#ended = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#watched) this.#host.unwatch(this);
-    this.#watched = false;
+    const s = this.#signal;
+    if (s === undefined) return;
+    if (s.timer !== undefined) clearTimeout(s.timer);
+    s.timer = undefined;
+    if (s.watched) this.#host.unwatch(this);
+    s.watched = false;
   }
 
   /** Aborts the signal now (the VNic closed) if it was made and has not fired. */
   abort(reason: L8Error): void {
     this.end();
-    if (this.#controller?.signal.aborted === false) this.#controller.abort(reason);
+    const controller = this.#signal?.controller;
+    if (controller?.signal.aborted === false) controller.abort(reason);
   }
 
   #inherited<O extends SendOptions>(options: O): O {
@@ -164,16 +165,18 @@ export class Context implements HandlerContext {
     return { ...options, traceparent: childTraceparent(parent) };
   }
 
-  #arm(): void {
-    this.#controller = new AbortController();
-    if (this.#ended) return;
-    this.#watched = true;
+  #arm(): { controller: AbortController; timer: NodeJS.Timeout | undefined; watched: boolean } {
+    const controller = new AbortController();
+    const armed = { controller, timer: undefined as NodeJS.Timeout | undefined, watched: false };
+    if (this.#ended) return armed;
+    armed.watched = true;
     this.#host.watch(this);
-    const left = this.remainingMs();
-    if (left === Number.POSITIVE_INFINITY) return;
+    const left = this.#deadline - performance.now();
+    if (left === Number.POSITIVE_INFINITY) return armed;
     const late = l8error('L8_ERR_TIMEOUT', `the deadline of this ${this.service} message passed`);
-    if (left <= 0) return this.#controller.abort(late);
-    this.#timer = setTimeout(() => this.#controller?.abort(late), left).unref();
+    if (left <= 0) controller.abort(late);
+    else armed.timer = setTimeout(() => controller.abort(late), left).unref();
+    return armed;
   }
 }
 

@@ -11,7 +11,7 @@ import {
   toL8Error,
 } from '@layer8/protocol';
 import { type CallHost, Context, type ContextHost, type HandlerContext } from './context.ts';
-import { deadlineOf, HandlerQueue, type Queued } from './handler-queue.ts';
+import { HandlerQueue, type Queued } from './handler-queue.ts';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
 
 /**
@@ -84,6 +84,11 @@ export interface DispatchHost {
   readonly onHandlerError?: (error: L8Error, service: string, area: number) => void;
   /** The calls a handler's context makes (requests and sends on the message's behalf). */
   readonly calls: CallHost;
+  /**
+   * When the frame being delivered was read (`performance.now()`): the link keeps it per read, so a
+   * delivery costs no clock read. Default: the clock.
+   */
+  receivedAt?(): number;
 }
 
 /**
@@ -235,7 +240,7 @@ export class Dispatcher {
     const h = this.#match(frame);
     if (h === undefined) return this.#noHandler(frame);
     if (this.#running < this.#limits.maxHandlersInFlight && this.#queue.size === 0) {
-      this.#run(h, frame, deadlineOf(frame));
+      this.#run(h, frame, this.#deadlineOf(frame));
     } else this.#enqueue(frame);
   }
 
@@ -245,6 +250,13 @@ export class Dispatcher {
     this.#handlers.clear();
     this.#reindex();
     this.#announce();
+  }
+
+  /** The `performance.now()` time a frame's deadline falls at, counted from when it was read. */
+  #deadlineOf(frame: Buffer): number {
+    const ms = frame.readUInt32BE(Offset.DEADLINE);
+    if (ms === 0) return Number.POSITIVE_INFINITY;
+    return (this.#host.receivedAt?.() ?? performance.now()) + ms;
   }
 
   /** Drops every queued message unanswered (the VNic is gone for good). */

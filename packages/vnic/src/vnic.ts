@@ -89,6 +89,7 @@ export class VNic {
       drops: this.#drops,
       onHandlerError: options.onHandlerError ?? warnOneWayFailure,
       calls: this,
+      receivedAt: () => this.#conn.link?.lastReceivedAt ?? performance.now(),
     });
     this.#local = new LocalCalls({
       id: this.id,
