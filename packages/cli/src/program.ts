@@ -1,5 +1,7 @@
 import { toL8Error } from '@layer8/protocol';
 import { Command } from 'commander';
+import { callCommand } from './commands/call.ts';
+import { demoCommand } from './commands/demo.ts';
 import { healthCommand, servicesCommand } from './commands/inspect.ts';
 import { securityExportCommand } from './commands/security-export.ts';
 import { securityInitCommand, securityIssueCommand } from './commands/security-init.ts';
@@ -16,6 +18,8 @@ export function buildProgram(io: CliIo): Command {
   securityExportCommand(security, io);
   healthCommand(program, io);
   servicesCommand(program, io);
+  callCommand(program, io);
+  demoCommand(program, io);
   return program;
 }
 

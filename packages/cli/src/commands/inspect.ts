@@ -5,7 +5,8 @@ import type { CliIo } from '../io.ts';
 import { providerFrom, type SecurityFlags } from '../providers.ts';
 import { table } from '../table.ts';
 
-interface JoinFlags extends SecurityFlags {
+/** The flags of every command that joins the overlay. */
+export interface JoinFlags extends SecurityFlags {
   readonly vnet?: string;
   readonly json?: boolean;
   readonly timeout: string;
@@ -27,7 +28,7 @@ export function joinOptions(cmd: Command): Command {
 }
 
 /** Joins the overlay as a short-lived VNic, runs `fn` with it, and leaves. */
-async function withVNic<T>(flags: JoinFlags, io: CliIo, fn: (vnic: VNic) => T): Promise<T> {
+export async function withVNic<T>(flags: JoinFlags, io: CliIo, fn: (vnic: VNic) => T): Promise<T> {
   const vnic = new VNic({
     provider: providerFrom(flags, io.env, () => undefined),
     env: io.env,
@@ -38,13 +39,14 @@ async function withVNic<T>(flags: JoinFlags, io: CliIo, fn: (vnic: VNic) => T): 
   });
   try {
     await vnic.connect();
-    return fn(vnic);
+    return await fn(vnic);
   } finally {
     await vnic.close();
   }
 }
 
-function others(vnic: VNic): HealthRecord[] {
+/** Every health record but the CLI's own. */
+export function others(vnic: VNic): HealthRecord[] {
   return vnic.health.all().filter((r) => r.id !== vnic.id);
 }
 
@@ -76,33 +78,45 @@ export function servicesCommand(program: Command, io: CliIo): void {
       if (flags.json) return io.out(JSON.stringify(services, null, 2));
       io.out(
         table(
-          ['SERVICE', 'AREA', 'INSTANCES', 'NODES'],
-          services.map((s) => [
-            s.service,
-            String(s.area),
-            String(s.instances.length),
-            s.instances.map((i) => i.alias).join(', '),
-          ]),
+          ['SERVICE', 'AREA', 'INSTANCES', 'NODES (state)'],
+          services
+            .filter((s) => !s.service.endsWith('.changes'))
+            .map((s) => [
+              s.service,
+              String(s.area),
+              String(s.instances.length),
+              s.instances.map((i) => (i.state === undefined ? i.alias : `${i.alias} (${i.state})`)).join(', '),
+            ]),
         ),
       );
     },
   );
 }
 
+/** One instance in the catalogue: its node, and its state when it says one (`recovering`, `serving`). */
+interface Instance {
+  readonly id: string;
+  readonly alias: string;
+  readonly vnet: string;
+  readonly state?: string;
+}
+
 /** A service catalogue: (service, area) → the reachable nodes that host it. */
 export function catalogue(
   records: readonly HealthRecord[],
-): { service: string; area: number; instances: { id: string; alias: string; vnet: string }[] }[] {
-  const byKey = new Map<
-    string,
-    { service: string; area: number; instances: { id: string; alias: string; vnet: string }[] }
-  >();
+): { service: string; area: number; instances: Instance[] }[] {
+  const byKey = new Map<string, { service: string; area: number; instances: Instance[] }>();
   for (const r of records) {
     if (r.status !== 'up') continue;
     for (const s of r.services) {
       const key = `${s.service}\u0000${s.area}`;
       const entry = byKey.get(key) ?? { service: s.service, area: s.area, instances: [] };
-      entry.instances.push({ id: r.id, alias: r.alias, vnet: r.vnet });
+      entry.instances.push({
+        id: r.id,
+        alias: r.alias,
+        vnet: r.vnet,
+        ...(s.state === undefined ? {} : { state: s.state }),
+      });
       byKey.set(key, entry);
     }
   }

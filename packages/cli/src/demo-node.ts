@@ -1,0 +1,41 @@
+/**
+ * One service instance of `l8 demo`, run as its own process by the demo:
+ * `demo-node <vnet socket> <security dir> <node> <service> <data dir> [seed]`. Joins the VNet with the
+ * node's certificate, activates the service (SQLite under the data dir), with `seed` writes the demo
+ * items, prints `serving`, and stops on SIGINT, SIGTERM or when the demo (its IPC parent) goes away.
+ */
+import { fromJson, type JsonValue } from '@bufbuild/protobuf';
+import { TlsProvider } from '@layer8/security';
+import { ServiceManager } from '@layer8/services';
+import { VNic } from '@layer8/vnic';
+import { DEMO_ITEMS } from './demo-data.ts';
+import { loadRegistry, typeOfService } from './model-types.ts';
+
+const [path, dir, node, service, data, seed] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string?,
+];
+const vnic = new VNic({ provider: new TlsProvider({ dir, node }), vnet: { path }, alias: node });
+const registry = await loadRegistry([], process.cwd());
+const type = typeOfService(registry, service);
+const services = new ServiceManager(vnic, { registry });
+let stopping: Promise<void> | undefined;
+const stop = (): Promise<void> =>
+  (stopping ??= (async () => {
+    await services.close();
+    await vnic.close();
+    process.exit(0);
+  })());
+for (const s of ['SIGINT', 'SIGTERM', 'disconnect'] as const) process.once(s, () => void stop());
+
+await vnic.connect();
+await services.activate({ name: service, type: type.desc, storage: { sqlite: data } });
+if (seed === 'seed') {
+  const client = services.client(service, 0, type.desc);
+  for (const item of DEMO_ITEMS[service] ?? []) await client.put(fromJson(type.desc, item as JsonValue));
+}
+process.stdout.write('serving\n');
