@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'node_modules/.bin');
 /** The packages a user installs, dependencies first (cli needs vnet). */
-const PACKAGES = ['protocol', 'link', 'security', 'health', 'model', 'vnet', 'vnic', 'cli'];
+const PACKAGES = ['protocol', 'link', 'security', 'health', 'model', 'store', 'vnet', 'vnic', 'services', 'cli'];
 
 /** Runs a command; throws with its output when it fails. Returns stdout. */
 function run(cmd, args, cwd) {
@@ -123,7 +123,9 @@ import { decodeMessage, encodeMessage, Kind, newNodeId } from '@layer8/protocol'
 import { DevProvider } from '@layer8/security';
 import { VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
-import { file_shop_v1_order } from './gen/shop/v1/order_pb.js';
+import { ServiceManager } from '@layer8/services';
+import { memoryStore } from '@layer8/store';
+import { file_shop_v1_order, OrderSchema } from './gen/shop/v1/order_pb.js';
 
 const frame = encodeMessage({ kind: Kind.NOTIFY, source: newNodeId(), service: 'orders', payload: new Uint8Array([1, 2]) });
 const message = decodeMessage(frame.subarray(4));
@@ -141,6 +143,10 @@ await vnet.close();
 const vnic = new VNic({ provider, vnet: '127.0.0.1:1' });
 await vnic.close();
 assert.equal(typeof buildProgram, 'function');
+assert.equal(typeof ServiceManager, 'function');
+const store = memoryStore({ type: OrderSchema, registry: new TypeRegistry().register(file_shop_v1_order) });
+await store.put({ key: '1', version: 1, item: { $typeName: 'shop.v1.Order', id: 1n, customerId: 'c1' } });
+assert.equal((await store.get('1'))?.version, 1);
 console.log('runtime ok');
 `;
 
