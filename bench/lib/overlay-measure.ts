@@ -29,6 +29,11 @@ export interface CaseSpec {
   readonly pids: readonly number[];
   /** Keep the processes' peak RSS from before the window (set-up included). Default false. */
   readonly keepPeak?: boolean;
+  /**
+   * More processes whose CPU counts but whose RSS does not (a database server's backends for this
+   * client), listed once the load has warmed up.
+   */
+  readonly cpuPids?: () => Promise<readonly number[]>;
   readonly start: () => Promise<unknown>;
   readonly count: () => Promise<Count>;
   readonly stop: () => Promise<unknown>;
@@ -55,11 +60,12 @@ export async function measure(spec: CaseSpec, t: Timing): Promise<Window> {
   await spec.start();
   try {
     await sleep(t.warmMs);
+    const cpuPids = [...spec.pids, ...((await spec.cpuPids?.()) ?? [])];
     const c0 = await spec.count();
-    const cpu0 = cpuOf(spec.pids);
+    const cpu0 = cpuOf(cpuPids);
     const t0 = performance.now();
     await sleep(t.ms);
-    const cpu1 = cpuOf(spec.pids);
+    const cpu1 = cpuOf(cpuPids);
     const c1 = await spec.count();
     const seconds = (performance.now() - t0) / 1000;
     const ops = c1.ops - c0.ops;

@@ -221,11 +221,15 @@ export interface NatsServer {
   readonly version: string;
 }
 
-/** Starts nats-server on 127.0.0.1 and a free port; resolves once it accepts connections. */
-export async function startNatsServer(fleet: Fleet): Promise<NatsServer> {
+/**
+ * Starts nats-server on 127.0.0.1 and a free port, with `extra` arguments (`['-js', '-sd', dir]` for
+ * JetStream); resolves once it accepts connections.
+ */
+export async function startNatsServer(fleet: Fleet, extra: readonly string[] = []): Promise<NatsServer> {
   const version = execFileSync(NATS_SERVER, ['--version'], { encoding: 'utf8' }).trim();
   const port = await freePort();
-  const proc: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const args = ['-a', '127.0.0.1', '-p', String(port), ...extra];
+  const proc: ChildProcess = spawn(NATS_SERVER, args, { stdio: 'ignore' });
   fleet.adopt(proc);
   for (let i = 0; i < 200 && !(await accepts(port)); i++) await sleep(25);
   return { port, pid: proc.pid as number, version };
