@@ -4,6 +4,7 @@ import { Action, l8error, type NodeId } from '@layer8/protocol';
 import type { SecurityProvider, UserIdentity } from '@layer8/security';
 import type { Store } from '@layer8/store';
 import type { HandlerContext, Incoming, Payload, VNic } from '@layer8/vnic';
+import { authorize } from './authorize.ts';
 import { BestEffort } from './best-effort.ts';
 import { EntityCache, type Held } from './entity-cache.ts';
 import { IdempotencyWindow } from './idempotency.ts';
@@ -114,7 +115,7 @@ export class StatefulInstance<T extends Message = Message> {
   /** Handles a request of one of the five actions (or SYNC from another instance). */
   async handle(m: Incoming, ctx: HandlerContext): Promise<Payload> {
     if (ctx.action === Action.SYNC) return this.sync.answer(m, ctx, this.#h.vnic.health);
-    const who = await this.#authorize(ctx);
+    const who = await authorize(this.#h.provider, this.sla, ctx);
     if (ctx.action === Action.GET) return this.#get(m, who);
     if (ctx.action === Action.MAP_REDUCE) return this.#map(m, who);
     const action = WRITES[ctx.action as keyof typeof WRITES];
@@ -204,21 +205,6 @@ export class StatefulInstance<T extends Message = Message> {
       return { key, entity, version: this.cache.held(key)?.version ?? 0 };
     });
     return envelopeOf(this.#h.registry, this.desc, scoped(states), r.total, q);
-  }
-
-  async #authorize(ctx: HandlerContext): Promise<UserIdentity | undefined> {
-    const p = this.#h.provider;
-    if (p === undefined) return undefined;
-    // an empty identity is a member acting for itself: the role `member`
-    const who: UserIdentity =
-      ctx.identity === '' ? { user: '', roles: ['member'] } : await p.validateToken(ctx.identity);
-    if (!p.canDoAction(who, ctx.action, this.sla.name, this.sla.area ?? 0)) {
-      throw l8error(
-        'L8_ERR_FORBIDDEN',
-        `${who.user || 'this member'} may not do action ${ctx.action} on ${this.sla.name}`,
-      );
-    }
-    return who;
   }
 
   async #load(): Promise<void> {

@@ -1,8 +1,9 @@
 import type { Message } from '@bufbuild/protobuf';
 import type { ModelCodec, TypeRegistry } from '@layer8/model';
 import { Action, ContentType, l8error } from '@layer8/protocol';
-import type { SecurityProvider, UserIdentity } from '@layer8/security';
+import type { SecurityProvider } from '@layer8/security';
 import { type HandlerContext, type Incoming, type Payload, typed } from '@layer8/vnic';
+import { authorize } from './authorize.ts';
 import type { ActionName, ServiceLevelAgreement } from './sla.ts';
 
 const NAMES: Partial<Record<number, ActionName>> = {
@@ -34,24 +35,10 @@ export class StatelessInstance {
     const handler = name === undefined ? undefined : this.sla.handlers?.[name];
     if (handler === undefined)
       throw l8error('L8_ERR_UNSUPPORTED', `${this.sla.name} has no handler for action ${ctx.action}`);
-    await this.#authorize(ctx);
+    await authorize(this.#provider, this.sla, ctx);
     const input = m.contentType === ContentType.PROTOBUF ? m.decode(this.#codec) : m.json<string | undefined>();
     const out = await handler(input as never, ctx);
     return isModel(out, this.sla.type.typeName) ? typed(this.#codec, out as Message) : (out as Payload);
-  }
-
-  async #authorize(ctx: HandlerContext): Promise<UserIdentity | undefined> {
-    const p = this.#provider;
-    if (p === undefined) return undefined;
-    const who: UserIdentity =
-      ctx.identity === '' ? { user: '', roles: ['member'] } : await p.validateToken(ctx.identity);
-    if (!p.canDoAction(who, ctx.action, this.sla.name, this.sla.area ?? 0)) {
-      throw l8error(
-        'L8_ERR_FORBIDDEN',
-        `${who.user || 'this member'} may not do action ${ctx.action} on ${this.sla.name}`,
-      );
-    }
-    return who;
   }
 }
 

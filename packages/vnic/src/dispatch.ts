@@ -345,7 +345,7 @@ export class Dispatcher {
       const busy = `${this.#running} handlers in flight and ${this.queued} messages queued`;
       return this.#fail(frame, l8error('L8_ERR_BACKPRESSURE', `service busy: ${busy}`));
     }
-    this.#queue.push(frame);
+    this.#queue.push(frame, this.#deadlineOf(frame));
   }
 
   #expired(frame: Buffer): void {

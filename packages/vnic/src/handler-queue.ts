@@ -1,5 +1,3 @@
-import { Offset } from '@layer8/protocol';
-
 /** How often queued messages are checked for passed deadlines while the queue is not empty, ms. */
 const QUEUE_SWEEP_MS = 50;
 
@@ -8,12 +6,6 @@ export interface Queued {
   readonly frame: Buffer;
   /** `performance.now()` after which it is not started; Infinity when the frame has none. */
   readonly deadline: number;
-}
-
-/** The `performance.now()` time a frame's deadline (ms from now, 0 for none) falls at; Infinity for none. */
-export function deadlineOf(frame: Buffer): number {
-  const ms = frame.readUInt32BE(Offset.DEADLINE);
-  return ms === 0 ? Number.POSITIVE_INFINITY : performance.now() + ms;
 }
 
 /**
@@ -45,9 +37,12 @@ export class HandlerQueue {
     return this.#bytes;
   }
 
-  /** Queues a copy of `frame` (it may be a view of a much larger read chunk that would stay alive). */
-  push(frame: Buffer): void {
-    this.#add({ frame: Buffer.from(frame), deadline: deadlineOf(frame) });
+  /**
+   * Queues a copy of `frame` (it may be a view of a much larger read chunk that would stay alive) with
+   * its `performance.now()` deadline (Infinity for none).
+   */
+  push(frame: Buffer, deadline: number): void {
+    this.#add({ frame: Buffer.from(frame), deadline });
   }
 
   /** The oldest message, or undefined when empty. */

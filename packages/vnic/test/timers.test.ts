@@ -25,9 +25,9 @@ describe('timer logic under mock timers', () => {
       const now = performance.now();
       // deadlines count from performance.now(), which mock timers do not move: fake the passing time
       const clock = mock.method(performance, 'now', () => now);
-      q.push(frame(30));
-      q.push(frame(0));
-      q.push(frame(500));
+      q.push(frame(30), now + 30);
+      q.push(frame(0), Number.POSITIVE_INFINITY);
+      q.push(frame(500), now + 500);
       clock.mock.mockImplementation(() => now + 100);
       mock.timers.tick(50);
       assert.deepEqual(expired, [30]);

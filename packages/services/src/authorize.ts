@@ -1,0 +1,24 @@
+import { l8error } from '@layer8/protocol';
+import type { SecurityProvider, UserIdentity } from '@layer8/security';
+import type { HandlerContext } from '@layer8/vnic';
+import type { ServiceLevelAgreement } from './sla.ts';
+
+/**
+ * Authorizes a request for (service, action, the identity carried in the frame) before anything runs.
+ * An empty identity is a member acting for itself, with the role `member`. Without a provider, every
+ * request is allowed (undefined is returned: nothing to scope by).
+ * @throws L8_ERR_FORBIDDEN, and the provider's token errors (L8_ERR_AUTH, L8_ERR_TOKEN_EXPIRED)
+ */
+export async function authorize(
+  provider: SecurityProvider | undefined,
+  sla: ServiceLevelAgreement,
+  ctx: HandlerContext,
+): Promise<UserIdentity | undefined> {
+  if (provider === undefined) return undefined;
+  const who: UserIdentity =
+    ctx.identity === '' ? { user: '', roles: ['member'] } : await provider.validateToken(ctx.identity);
+  if (!provider.canDoAction(who, ctx.action, sla.name, sla.area ?? 0)) {
+    throw l8error('L8_ERR_FORBIDDEN', `${who.user || 'this member'} may not do action ${ctx.action} on ${sla.name}`);
+  }
+  return who;
+}
