@@ -18,13 +18,25 @@ export interface ModelKeys {
  *   scalar or enum field (bytes excluded).
  */
 export function keysOf(desc: DescMessage): ModelKeys {
-  const parse = (spec: string) => checkKey(desc, spec);
+  let keys = declared.get(desc);
+  if (keys === undefined) {
+    keys = readKeys(desc);
+    declared.set(desc, keys);
+  }
+  return keys;
+}
+
+/** The keys of every type read so far (reading options builds extension containers: once per type). */
+const declared = new WeakMap<DescMessage, ModelKeys>();
+
+function readKeys(desc: DescMessage): ModelKeys {
+  const parse = (spec: string) => Object.freeze(checkKey(desc, spec));
   const primary = getOption(desc, primary_key);
-  return {
-    primary: primary === '' ? [] : parse(primary),
-    unique: getOption(desc, unique_key).map(parse),
-    nonUnique: getOption(desc, non_unique_key).map(parse),
-  };
+  return Object.freeze({
+    primary: primary === '' ? Object.freeze([]) : parse(primary),
+    unique: Object.freeze(getOption(desc, unique_key).map(parse)),
+    nonUnique: Object.freeze(getOption(desc, non_unique_key).map(parse)),
+  });
 }
 
 function checkKey(desc: DescMessage, spec: string): string[] {
@@ -50,13 +62,30 @@ function isKeyField(field: DescField): boolean {
  * escaping `\` and `,` with a backslash) for a composite key. Enums give their number.
  */
 export function keyText(desc: DescMessage, message: Message, fields: readonly string[]): string {
-  const r = reflect(desc, message as never, false);
-  const values = fields.map((name) => {
-    const field = desc.fields.find((f) => f.name === name);
-    return field === undefined ? '' : scalarText(r.get(field));
-  });
-  if (values.length === 1) return values[0] ?? '';
-  return values.map((v) => v.replace(/[\\,]/g, (c) => `\\${c}`)).join(',');
+  if (fields.length === 1) return fieldText(desc, message, fields[0] as string);
+  return fields.map((name) => fieldText(desc, message, name).replace(/[\\,]/g, (c) => `\\${c}`)).join(',');
+}
+
+/** The fields of every type read so far, by proto name. */
+const byName = new WeakMap<DescMessage, Map<string, DescField>>();
+
+function fieldsOf(desc: DescMessage): Map<string, DescField> {
+  let m = byName.get(desc);
+  if (m === undefined) {
+    m = new Map(desc.fields.map((f) => [f.name, f]));
+    byName.set(desc, m);
+  }
+  return m;
+}
+
+/** The text of one top-level scalar field: read directly when it is set, through reflection otherwise (its default). */
+function fieldText(desc: DescMessage, message: Message, name: string): string {
+  const field = fieldsOf(desc).get(name);
+  if (field === undefined) return '';
+  const direct =
+    field.oneof === undefined ? (message as unknown as Record<string, unknown>)[field.localName] : undefined;
+  if (direct !== undefined) return scalarText(direct);
+  return scalarText(reflect(desc, message as never, false).get(field));
 }
 
 /**

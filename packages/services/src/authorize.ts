@@ -1,7 +1,12 @@
 import { l8error } from '@layer8/protocol';
 import type { SecurityProvider, UserIdentity } from '@layer8/security';
-import type { HandlerContext } from '@layer8/vnic';
 import type { ServiceLevelAgreement } from './sla.ts';
+
+/** What a request is authorized for: its action and the identity it carries (a token, or '' for the member itself). */
+export interface Asked {
+  readonly action: number;
+  readonly identity: string;
+}
 
 /**
  * Authorizes a request for (service, action, the identity carried in the frame) before anything runs.
@@ -12,7 +17,7 @@ import type { ServiceLevelAgreement } from './sla.ts';
 export async function authorize(
   provider: SecurityProvider | undefined,
   sla: ServiceLevelAgreement,
-  ctx: HandlerContext,
+  ctx: Asked,
 ): Promise<UserIdentity | undefined> {
   if (provider === undefined) return undefined;
   const who: UserIdentity =

@@ -1,6 +1,6 @@
 import type { DescMessage, Message } from '@bufbuild/protobuf';
 import type { EnvelopeItem, TypeRegistry } from '@layer8/model';
-import { Action, type NodeId } from '@layer8/protocol';
+import { Action, l8error, type NodeId } from '@layer8/protocol';
 import type { InstanceMode, RequestOptions, VNic } from '@layer8/vnic';
 import { fanOut, type MapFn, type MapReduceResult, shareOf } from './map-reduce.ts';
 import { type GetRequest, readEnvelope } from './wire.ts';
@@ -29,6 +29,12 @@ export interface ClientTarget {
   readonly type: DescMessage;
 }
 
+/** The instance of the service running in the client's own process, read without encoding (`local` mode). */
+export interface LocalReader<T extends Message> {
+  readonly state: 'recovering' | 'serving';
+  get(req: GetRequest, identity: string): Promise<{ states: { entity: T; version: number }[]; total: number }>;
+}
+
 /**
  * A typed client of a service that reads like the domain:
  * `await orders.post(order); await orders.get('select * from Order where status = 2 limit 10')`.
@@ -38,11 +44,14 @@ export class ServiceClient<T extends Message> {
   readonly #vnic: VNic;
   readonly #registry: TypeRegistry;
   readonly #t: ClientTarget;
+  readonly #local: (() => LocalReader<T> | undefined) | undefined;
 
-  constructor(vnic: VNic, registry: TypeRegistry, target: ClientTarget) {
+  /** `local` finds the instance running in this process, if any: a `local` GET then reads it directly. */
+  constructor(vnic: VNic, registry: TypeRegistry, target: ClientTarget, local?: () => LocalReader<T> | undefined) {
     this.#vnic = vnic;
     this.#registry = registry;
     this.#t = target;
+    this.#local = local;
   }
 
   /** Creates `item` (`L8_ERR_CONFLICT` when its key exists); resolves with it as stored, with its version. */
@@ -68,6 +77,8 @@ export class ServiceClient<T extends Message> {
   /** An L8QL query's page, or the entity of a primary key (`{ key }`) or unique key (`{ unique }`). */
   async get(query: string | GetRequest, o: CallOptions = {}): Promise<QueryPage<T>> {
     const req: GetRequest = typeof query === 'string' ? { q: query } : query;
+    const local = o.mode === 'local' ? this.#local?.() : undefined;
+    if (local?.state === 'serving') return this.#getHere(local, req, o);
     const env = readEnvelope(this.#registry, await this.#call(Action.GET, req, o));
     return { items: values<T>(env.items), versions: env.items.map((i) => i.version ?? 0), total: env.metadata.total };
   }
@@ -94,6 +105,13 @@ export class ServiceClient<T extends Message> {
   /** The entity of a primary key. @throws L8_ERR_NOT_FOUND */
   async getByKey(key: string | number | bigint, o: CallOptions = {}): Promise<T> {
     return (await this.get({ key: String(key) }, o)).items[0] as T;
+  }
+
+  /** A `local` GET of the serving instance in this process: no envelope, no copy beyond the cache's own. */
+  async #getHere(local: LocalReader<T>, req: GetRequest, o: CallOptions): Promise<QueryPage<T>> {
+    if (o.signal?.aborted === true) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
+    const page = await local.get(req, o.identity ?? '');
+    return { items: page.states.map((s) => s.entity), versions: page.states.map((s) => s.version), total: page.total };
   }
 
   async #write(action: Action, item: T, o: CallOptions): Promise<T> {

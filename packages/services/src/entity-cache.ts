@@ -29,7 +29,8 @@ export function newer(v1: number, w1: string, v2: number, w2: string): boolean {
  * The entities of one stateful service instance, by primary key, with unique-key indexes, tombstones
  * and a query cache. Callers never hold the cache's objects: reads return clones.
  *
- * Invariants: `#unique[i]` maps the i-th unique key's text of every held entity to its primary key, and
+ * Invariants: `#order`, when defined, is the sorted union of the keys of `#items` and `#tombs` (a key
+ * only moves between the two, so only a new key makes it stale); `#unique[i]` maps the i-th unique key's text of every held entity to its primary key, and
  * nothing else; a key is never in both `#items` and `#tombs`; `#queries` holds results computed since
  * the last change.
  */
@@ -41,6 +42,8 @@ export class EntityCache<T extends Message = Message> {
   readonly #tombs = new Map<string, Tombstone>();
   readonly #unique: Map<string, string>[];
   #queries = new Map<string, QueryResult<T>>();
+  /** Every key held or deleted, sorted; undefined after a key was added, until the next {@link page}. */
+  #order: string[] | undefined;
 
   constructor(desc: DescMessage, registry: TypeRegistry) {
     this.#desc = desc;
@@ -92,6 +95,7 @@ export class EntityCache<T extends Message = Message> {
 
   /** Holds `state` under `key` (it becomes the cache's: pass a clone). */
   set(key: string, state: Held<T>): void {
+    if (!this.#items.has(key) && !this.#tombs.has(key)) this.#order = undefined;
     this.#unindex(key);
     this.#items.set(key, state);
     this.#tombs.delete(key);
@@ -111,12 +115,24 @@ export class EntityCache<T extends Message = Message> {
 
   /** Every held state, in key order (the cache's own objects: internal callers only). */
   entries(): [string, Held<T>][] {
-    return [...this.#items.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...this.#items.entries()].sort(([a], [b]) => byKey(a, b));
   }
 
-  /** Every tombstone. */
-  tombstones(): [string, Tombstone][] {
-    return [...this.#tombs.entries()];
+  /**
+   * Up to `limit` states and tombstones in key order, after the key `after` (exclusive): a snapshot
+   * page. The keys are sorted once and kept until a new key comes, so paging through N keys costs one
+   * sort, not one per page. The states are the cache's own objects (internal callers only).
+   */
+  page(after: string | undefined, limit: number): { entries: [string, Held<T> | Tombstone][]; more: boolean } {
+    this.#order ??= [...this.#items.keys(), ...this.#tombs.keys()].sort(byKey);
+    const order = this.#order;
+    const from = after === undefined ? 0 : firstAfter(order, after);
+    const keys = order.slice(from, from + limit);
+    const entries = keys.map((k): [string, Held<T> | Tombstone] => [
+      k,
+      (this.#items.get(k) ?? this.#tombs.get(k)) as Held<T>,
+    ]);
+    return { entries, more: from + limit < order.length };
   }
 
   /**
@@ -146,4 +162,21 @@ export class EntityCache<T extends Message = Message> {
       if (this.#unique[i]?.get(text) === key) this.#unique[i]?.delete(text);
     });
   }
+}
+
+/** JavaScript's string order (UTF-16 code units): one order for every page of a snapshot. */
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The index of the first key of sorted `order` greater than `after`. */
+function firstAfter(order: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((order[mid] as string) <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -1,6 +1,6 @@
 /** @layer8/services: service manager, SLAs, stateful services and typed clients (docs/services.md). */
 
-export { type CallOptions, type ClientTarget, type QueryPage, ServiceClient } from './client.ts';
+export { type CallOptions, type ClientTarget, type LocalReader, type QueryPage, ServiceClient } from './client.ts';
 export { EntityCache, type Held, newer, type Tombstone } from './entity-cache.ts';
 export { type MapFn, type MapReduceResult, type MapRequest, shareOf } from './map-reduce.ts';
 export {

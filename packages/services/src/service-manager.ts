@@ -6,7 +6,7 @@ import { l8error, serviceKey } from '@layer8/protocol';
 import type { SecurityProvider } from '@layer8/security';
 import { postgresStore, type Store, sqliteStore } from '@layer8/store';
 import type { HandlerContext, Incoming, Subscription, VNic } from '@layer8/vnic';
-import { ServiceClient } from './client.ts';
+import { type LocalReader, ServiceClient } from './client.ts';
 import { newCounters, type ServiceCounters, type ServiceLevelAgreement } from './sla.ts';
 import { changesOf, type InstanceState, StatefulInstance } from './stateful-service.ts';
 import { StatelessInstance } from './stateless-service.ts';
@@ -98,7 +98,8 @@ export class ServiceManager {
 
   /** A typed client of (name, area) through this VNic. */
   client<D extends DescMessage>(name: string, area: number, type: D): ServiceClient<MessageShape<D>> {
-    return new ServiceClient(this.vnic, this.#o.registry, { name, area, type });
+    const local = () => this.instance(name, area) as LocalReader<MessageShape<D>> | undefined;
+    return new ServiceClient(this.vnic, this.#o.registry, { name, area, type }, local);
   }
 
   /** Calls `listener` for every committed write of a service running here (its own and replicated). */

@@ -7,6 +7,7 @@ import type { HandlerContext, Incoming, Payload, VNic } from '@layer8/vnic';
 import { authorize } from './authorize.ts';
 import { BestEffort } from './best-effort.ts';
 import { EntityCache, type Held } from './entity-cache.ts';
+import { GroupCommit } from './group-commit.ts';
 import { IdempotencyWindow } from './idempotency.ts';
 import { type MapRequest, mapShare } from './map-reduce.ts';
 import { Replica } from './replica.ts';
@@ -65,6 +66,8 @@ export class StatefulInstance<T extends Message = Message> {
   readonly #codec: ModelCodec;
   #sequence = 0;
   readonly #idem: IdempotencyWindow;
+  /** Write-through to the store, one transaction per turn of the event loop (undefined without a store). */
+  readonly #group: GroupCommit<T> | undefined;
   state: InstanceState = 'recovering';
   readonly #ready: Promise<void>;
   #serve!: () => void;
@@ -97,6 +100,7 @@ export class StatefulInstance<T extends Message = Message> {
       persist,
       fetch,
     });
+    this.#group = host.store === undefined ? undefined : new GroupCommit(host.store as Store<T>);
     this.#idem = new IdempotencyWindow(sla.idempotencyWindowMs ?? 600_000);
     this.#ready = new Promise((resolve) => {
       this.#serve = resolve;
@@ -152,20 +156,37 @@ export class StatefulInstance<T extends Message = Message> {
   }
 
   async #get(m: Incoming, who: UserIdentity | undefined): Promise<Payload> {
-    await this.#ready;
     const req = m.json<GetRequest>() ?? {};
-    const scoped = (states: State<T>[]): State<T>[] => this.#scoped(who, states);
-    if (req.q !== undefined) return this.#query(req.q, scoped);
+    const page = await this.#read(req, who);
+    return envelopeOf(this.#h.registry, this.desc, page.states, page.total, req.q);
+  }
+
+  /**
+   * A GET made in this process (a client's `local` mode): authorized and scoped as over the overlay, and
+   * counted, but with no encoding on either side. The items are copies.
+   * @throws L8_ERR_FORBIDDEN, L8_ERR_NOT_FOUND, L8_ERR_QUERY, L8_ERR_LIMIT
+   */
+  async get(req: GetRequest, identity: string): Promise<{ states: State<T>[]; total: number }> {
+    this.#h.counters.requests++;
+    try {
+      const who = await authorize(this.#h.provider, this.sla, { action: Action.GET, identity });
+      return await this.#read(req, who);
+    } catch (err) {
+      this.#h.counters.errors++;
+      throw err;
+    }
+  }
+
+  async #read(req: GetRequest, who: UserIdentity | undefined): Promise<{ states: State<T>[]; total: number }> {
+    await this.#ready;
+    if (req.q !== undefined) return this.#query(req.q, who);
     const key = req.key ?? (req.unique && this.cache.byUnique(req.unique.fields, req.unique.value));
     const held = key === undefined ? undefined : this.cache.held(key);
     if (key === undefined || held === undefined) {
       throw l8error('L8_ERR_NOT_FOUND', `${this.desc.name} ${JSON.stringify(req)} does not exist`, { data: req });
     }
-    return envelopeOf(
-      this.#h.registry,
-      this.desc,
-      scoped([{ key, entity: this.cache.get(key) as T, version: held.version }]),
-    );
+    const states = this.#scoped(who, [{ key, entity: this.cache.get(key) as T, version: held.version }]);
+    return { states, total: states.length };
   }
 
   /** This instance's answer for its share of a map-reduce (over what `who` may see). */
@@ -192,7 +213,7 @@ export class StatefulInstance<T extends Message = Message> {
     return states.filter((s) => visible.has(s.entity));
   }
 
-  #query(q: string, scoped: (s: State<T>[]) => State<T>[]): Payload {
+  #query(q: string, who: UserIdentity | undefined): { states: State<T>[]; total: number } {
     const r = this.cache.query(q);
     const max = this.sla.maxResult ?? 10_000;
     if (r.items.length > max) {
@@ -204,7 +225,7 @@ export class StatefulInstance<T extends Message = Message> {
       const key = this.writes.keyOf(entity);
       return { key, entity, version: this.cache.held(key)?.version ?? 0 };
     });
-    return envelopeOf(this.#h.registry, this.desc, scoped(states), r.total, q);
+    return { states: this.#scoped(who, states), total: r.total };
   }
 
   async #load(): Promise<void> {
@@ -214,13 +235,14 @@ export class StatefulInstance<T extends Message = Message> {
   }
 
   async #persist(key: string, state: Held<T> | undefined, tomb?: { version: number; writer: string }): Promise<void> {
-    const store = this.#h.store;
+    const group = this.#group;
     if (state === undefined) {
-      if (store !== undefined) await store.delete(key);
+      if (group !== undefined) await group.submit({ op: 'delete', key });
       this.cache.remove(key, tomb ?? { version: 0, writer: '' });
       return;
     }
-    if (store !== undefined) await store.put({ key, version: state.version, item: state.entity });
+    if (group !== undefined)
+      await group.submit({ op: 'put', item: { key, version: state.version, item: state.entity } });
     this.cache.set(key, state);
   }
 

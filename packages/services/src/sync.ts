@@ -69,20 +69,29 @@ export class SyncPeer<T extends Message = Message> {
     throw l8error('L8_ERR_INVALID_ARGUMENT', 'a SYNC request is {op: get|snapshot}');
   }
 
+  /** Pages through `node`'s state; the next page is asked for while the current one is merged. */
   async #snapshot(node: NodeId, replica: Replica<T>, counters: ServiceCounters): Promise<void> {
-    let after: string | undefined;
-    for (;;) {
-      const req: SyncRequest =
-        after === undefined ? { op: 'snapshot', limit: PAGE } : { op: 'snapshot', after, limit: PAGE };
-      const page = (await this.#ask(node, req)).json<SnapshotPage>();
-      for (const e of page.entries) {
-        const s = fromSyncEntry(this.#h.codec as never, e) as FetchedState<T> & { key: string };
-        await replica.merge(s.key, s);
-        counters.fetched++;
-      }
-      if (!page.more || page.entries.length === 0) return;
-      after = page.entries.at(-1)?.key;
+    let next: Promise<SnapshotPage> | undefined = this.#pageOf(node, undefined);
+    while (next !== undefined) {
+      const page: SnapshotPage = await next;
+      const last = page.entries.at(-1)?.key;
+      next = page.more && last !== undefined ? this.#pageOf(node, last) : undefined;
+      next?.catch(() => undefined); // awaited on the next turn; a merge failure must not leave it unhandled
+      await Promise.all(page.entries.map((e) => this.#merge(replica, counters, e)));
     }
+  }
+
+  /** Merges one entry of a page (the entries of a page have distinct keys: they merge concurrently, their writes share a commit). */
+  async #merge(replica: Replica<T>, counters: ServiceCounters, e: SnapshotPage['entries'][number]): Promise<void> {
+    const s = fromSyncEntry(this.#h.codec as never, e) as FetchedState<T> & { key: string };
+    await replica.merge(s.key, s);
+    counters.fetched++;
+  }
+
+  async #pageOf(node: NodeId, after: string | undefined): Promise<SnapshotPage> {
+    const req: SyncRequest =
+      after === undefined ? { op: 'snapshot', limit: PAGE } : { op: 'snapshot', after, limit: PAGE };
+    return (await this.#ask(node, req)).json<SnapshotPage>();
   }
 
   #entryOf(key: string): SnapshotPage['entries'] {
@@ -93,10 +102,8 @@ export class SyncPeer<T extends Message = Message> {
 
   #page(after: string | undefined, limit: number): SnapshotPage {
     const { cache, codec } = this.#h;
-    const all = [...cache.entries(), ...cache.tombstones()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const from = after === undefined ? all : all.filter(([k]) => k > after);
-    const page = from.slice(0, limit);
-    return { entries: page.map(([k, s]) => syncEntry(codec, k, s)), more: from.length > limit };
+    const page = cache.page(after, limit);
+    return { entries: page.entries.map(([k, s]) => syncEntry(codec, k, s)), more: page.more };
   }
 
   #others(): NodeId[] {

@@ -81,12 +81,20 @@ export class WritePath<T extends Message = Message> {
     const { cache, desc } = this.#h;
     const held = cache.held(key);
     this.#check(req, key, held);
-    const info: WriteInfo = { action: req.action, identity: req.identity, before: held && cache.get(key) };
+    const { before, after } = this.#h.sla;
+    const called = before?.[req.action] !== undefined || after?.[req.action] !== undefined;
+    const info: WriteInfo = {
+      action: req.action,
+      identity: req.identity,
+      before: called ? held && cache.get(key) : undefined,
+    };
     const item = await this.#before(req, info);
     const prepared = this.#prepare(key, req.action, held, item);
     if (prepared.state !== undefined) cache.checkUnique(key, prepared.state.entity);
     await this.#h.contract.commit(prepared);
-    await this.#after(req.action, prepared.state && (deepClone(desc, prepared.state.entity) as T), info);
+    if (after?.[req.action] !== undefined) {
+      await this.#after(req.action, prepared.state && (deepClone(desc, prepared.state.entity) as T), info);
+    }
     return prepared.state;
   }
 
