@@ -81,7 +81,7 @@ export interface SecurityProvider {
   validateToken(token: string): Promise<UserIdentity>;
   /** Whether `who` may do `action` on (service, area). */
   canDoAction(who: UserIdentity, action: number, service: string, area: number): boolean;
-  /** Filters the items of a result down to what `who` may see. */
+  /** Filters the items of a result down to what `who` may see: a subset of the same objects, in order. */
   scope<T>(who: UserIdentity, service: string, items: readonly T[]): T[];
   /** Looks up a named secret; undefined when the provider has none by that name. */
   secret(name: string): Promise<string | undefined>;

@@ -71,6 +71,12 @@ describe('AccessRules', () => {
     assert.deepEqual(rules.scope(bob, 'stock', items), items);
   });
 
+  it('scopes a model by its .proto field name as well as by its property', () => {
+    const rules = new AccessRules({ scopes: [{ service: 'orders', field: 'customer_id' }] });
+    const items = [{ customerId: 'bob' }, { customerId: 'eve' }, { customer_id: 'bob' }];
+    assert.deepEqual(rules.scope(bob, 'orders', items), [{ customerId: 'bob' }, { customer_id: 'bob' }]);
+  });
+
   it('refuses a broken ACL file', () => {
     const file = join(tempDir(), 'acl.json');
     writeFileSync(file, '{');

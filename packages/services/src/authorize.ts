@@ -2,6 +2,12 @@ import { l8error } from '@layer8/protocol';
 import type { SecurityProvider, UserIdentity } from '@layer8/security';
 import type { ServiceLevelAgreement } from './sla.ts';
 
+/**
+ * A member acting for itself (a request that carries no identity): role `member`, and results unscoped.
+ * Recognised by reference, so a token whose subject is empty is scoped like any other user.
+ */
+export const MEMBER: UserIdentity = Object.freeze({ user: '', roles: Object.freeze(['member']) });
+
 /** What a request is authorized for: its action and the identity it carries (a token, or '' for the member itself). */
 export interface Asked {
   readonly action: number;
@@ -20,10 +26,22 @@ export async function authorize(
   ctx: Asked,
 ): Promise<UserIdentity | undefined> {
   if (provider === undefined) return undefined;
-  const who: UserIdentity =
-    ctx.identity === '' ? { user: '', roles: ['member'] } : await provider.validateToken(ctx.identity);
+  const who: UserIdentity = ctx.identity === '' ? MEMBER : await provider.validateToken(ctx.identity);
   if (!provider.canDoAction(who, ctx.action, sla.name, sla.area ?? 0)) {
     throw l8error('L8_ERR_FORBIDDEN', `${who.user || 'this member'} may not do action ${ctx.action} on ${sla.name}`);
   }
   return who;
+}
+
+/**
+ * What `who` may see of a service's items (the provider's scope rules), as a filter; undefined when it
+ * sees everything: no provider, or a member acting for itself.
+ */
+export function visibility<T>(
+  provider: SecurityProvider | undefined,
+  sla: ServiceLevelAgreement,
+  who: UserIdentity | undefined,
+): ((items: T[]) => T[]) | undefined {
+  if (provider === undefined || who === undefined || who === MEMBER) return undefined;
+  return (items) => provider.scope(who, sla.name, items);
 }

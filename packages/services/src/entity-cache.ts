@@ -136,22 +136,28 @@ export class EntityCache<T extends Message = Message> {
   }
 
   /**
-   * Runs an L8QL query over the held entities; a repeated query is answered from the query cache
-   * until the next change. The items are copies.
+   * Runs an L8QL query over the held entities, or over those `visible` keeps (a user's scope: then the
+   * paging and the total are of what the user may see). An unfiltered query repeated is answered from
+   * the query cache until the next change. The items are copies.
    * @throws L8_ERR_QUERY, L8_ERR_UNKNOWN_TYPE
    */
-  query(text: string): QueryResult<T> {
+  query(text: string, visible?: (items: T[]) => T[]): QueryResult<T> {
+    const r = visible === undefined ? this.#cached(text) : runQuery(this.#registry, text, visible(this.#entities()));
+    return { ...r, items: r.items.map((m) => deepClone(this.#desc, m) as T) };
+  }
+
+  #cached(text: string): QueryResult<T> {
     let r = this.#queries.get(text);
     if (r === undefined) {
-      r = runQuery(
-        this.#registry,
-        text,
-        [...this.#items.values()].map((h) => h.entity),
-      );
+      r = runQuery(this.#registry, text, this.#entities());
       if (this.#queries.size >= 256) this.#queries = new Map();
       this.#queries.set(text, r);
     }
-    return { ...r, items: r.items.map((m) => deepClone(this.#desc, m) as T) };
+    return r;
+  }
+
+  #entities(): T[] {
+    return [...this.#items.values()].map((h) => h.entity);
   }
 
   #unindex(key: string): void {

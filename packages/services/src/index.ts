@@ -22,5 +22,14 @@ export type {
   WriteInfo,
 } from './sla.ts';
 export { changesOf, type InstanceState, StatefulInstance } from './stateful-service.ts';
+export {
+  DEFAULT_MAX_LIMIT,
+  fileSetOf,
+  modelOf,
+  WEB_SERVICE,
+  type WebAnswer,
+  type WebDescriptor,
+  webDescriptor,
+} from './web.ts';
 export type { GetRequest } from './wire.ts';
 export type { ConsistencyContract, PreparedWrite, WriteRequest } from './write-path.ts';

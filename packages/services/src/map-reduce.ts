@@ -62,10 +62,21 @@ export function mapShare<T extends Message>(
   return custom(mine, fn.custom);
 }
 
+/** Errors that are the caller's, not an instance's: the whole request fails with them, it is not partial. */
+const CALLER_ERRORS: ReadonlySet<string> = new Set([
+  'L8_ERR_FORBIDDEN',
+  'L8_ERR_AUTH',
+  'L8_ERR_TOKEN_EXPIRED',
+  'L8_ERR_INVALID_ARGUMENT',
+  'L8_ERR_QUERY',
+  'L8_ERR_UNSUPPORTED',
+]);
+
 /**
  * Fans a map request out to every instance of (service, area) that health lists, one share each, and
  * merges the answers (`count` and `sum` add up; a custom map needs `merge`). An instance that fails or
  * misses the deadline leaves its share out: the result says `partial` and which instances are missing.
+ * A refusal of the caller (forbidden, a bad token, a bad query) fails the whole request with its code.
  */
 export async function fanOut<R>(
   vnic: VNic,
@@ -89,6 +100,8 @@ export async function fanOut<R>(
     return vnic.request({ ...target, node }, req, o).then((m) => m.json<unknown>());
   };
   const settled = await Promise.allSettled(nodes.map((n, i) => ask(n, i)));
+  const refused = settled.find((s) => s.status === 'rejected' && CALLER_ERRORS.has(toL8Error(s.reason).code));
+  if (refused !== undefined) throw toL8Error((refused as PromiseRejectedResult).reason);
   const parts: unknown[] = [];
   const missing: MapReduceResult<R>['missing'][number][] = [];
   settled.forEach((s, i) => {

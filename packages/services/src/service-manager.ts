@@ -10,6 +10,7 @@ import { type LocalReader, ServiceClient } from './client.ts';
 import { newCounters, type ServiceCounters, type ServiceLevelAgreement } from './sla.ts';
 import { changesOf, type InstanceState, StatefulInstance } from './stateful-service.ts';
 import { StatelessInstance } from './stateless-service.ts';
+import { type WebDescriptor, WebPublisher, webDescriptor } from './web.ts';
 
 /** Options of a {@link ServiceManager}. */
 export interface ServiceManagerOptions {
@@ -42,6 +43,8 @@ interface Running {
   readonly store: Store | undefined;
   readonly listeners: Set<ChangeListener>;
   readonly stopHealth: () => void;
+  /** What the gateway may publish of it (undefined: not web-exposed). */
+  readonly web: WebDescriptor | undefined;
 }
 
 /**
@@ -55,10 +58,12 @@ export class ServiceManager {
   readonly #o: ServiceManagerOptions;
   readonly #running = new Map<string, Running>();
   readonly #starting = new Map<string, Promise<void>>();
+  readonly #web: WebPublisher;
 
   constructor(vnic: VNic, options: ServiceManagerOptions) {
     this.vnic = vnic;
     this.#o = options;
+    this.#web = new WebPublisher(vnic, () => this.webDescriptors());
   }
 
   /**
@@ -85,6 +90,7 @@ export class ServiceManager {
     const r = this.#running.get(k);
     if (r === undefined) return false;
     this.#running.delete(k);
+    this.#web.update();
     for (const s of r.subs) s.close();
     r.stopHealth();
     await r.store?.close();
@@ -122,6 +128,11 @@ export class ServiceManager {
     }));
   }
 
+  /** The descriptors of the web-exposed services running here (what {@link WEB_SERVICE} answers). */
+  webDescriptors(): WebDescriptor[] {
+    return [...this.#running.values()].flatMap((r) => (r.web === undefined ? [] : [r.web]));
+  }
+
   /** The stateful instance of (name, area) running here (tests and tools read its cache). */
   instance(name: string, area = 0): StatefulInstance | undefined {
     const i = this.#running.get(serviceKey(name, area))?.instance;
@@ -149,9 +160,11 @@ export class ServiceManager {
     const main = this.vnic.subscribe({ service: sla.name, area }, handle, { state: 'recovering' });
     const subs = [this.vnic.subscribe({ service: changesOf(sla.name), area }, (m) => instance.onChange(m)), main];
     const stopHealth = this.#catchUpOnReturn(instance, counters);
-    this.#running.set(serviceKey(sla.name, area), { sla, counters, instance, subs, store, listeners, stopHealth });
+    const web = webDescriptor(sla, true);
+    this.#running.set(serviceKey(sla.name, area), { sla, counters, instance, subs, store, listeners, stopHealth, web });
     await instance.recover();
     main.setState('serving');
+    this.#web.update();
   }
 
   #startStateless(sla: ServiceLevelAgreement, counters: ServiceCounters, listeners: Set<ChangeListener>): void {
@@ -162,8 +175,10 @@ export class ServiceManager {
         this.#bounded(sla, counters, () => instance.handle(m, ctx)),
       ),
     ];
-    const running = { sla, counters, instance, subs, store: undefined, listeners, stopHealth: () => undefined };
+    const web = webDescriptor(sla, false);
+    const running = { sla, counters, instance, subs, store: undefined, listeners, stopHealth: () => undefined, web };
     this.#running.set(serviceKey(sla.name, area), running);
+    this.#web.update();
   }
 
   /** Runs a handler with the SLA's deadline and counts it; a hanging handler fails with L8_ERR_TIMEOUT. */

@@ -4,7 +4,7 @@ import { Action, l8error, type NodeId } from '@layer8/protocol';
 import type { SecurityProvider, UserIdentity } from '@layer8/security';
 import type { Store } from '@layer8/store';
 import type { HandlerContext, Incoming, Payload, VNic } from '@layer8/vnic';
-import { authorize } from './authorize.ts';
+import { authorize, visibility } from './authorize.ts';
 import { BestEffort } from './best-effort.ts';
 import { EntityCache, type Held } from './entity-cache.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -125,16 +125,24 @@ export class StatefulInstance<T extends Message = Message> {
     const action = WRITES[ctx.action as keyof typeof WRITES];
     if (action === undefined) throw l8error('L8_ERR_UNSUPPORTED', `${this.sla.name} has no action ${ctx.action}`);
     const key = m.idempotencyKey;
-    if (key !== undefined) return this.#idem.run(ctx.identity, key, () => this.#write(action, m, ctx));
-    return this.#write(action, m, ctx);
+    const see = visibility<T>(this.#h.provider, this.sla, who);
+    if (key !== undefined) return this.#idem.run(ctx.identity, key, () => this.#write(action, m, ctx, see));
+    return this.#write(action, m, ctx, see);
   }
 
-  async #write(action: (typeof WRITES)[keyof typeof WRITES], m: Incoming, ctx: HandlerContext): Promise<Payload> {
+  async #write(
+    action: (typeof WRITES)[keyof typeof WRITES],
+    m: Incoming,
+    ctx: HandlerContext,
+    see: ((items: T[]) => T[]) | undefined,
+  ): Promise<Payload> {
     await this.#ready;
+    const visible = see && ((entity: T) => see([entity]).length === 1);
+    const who = { identity: ctx.identity, ...(visible === undefined ? {} : { visible }) };
     const req: WriteRequest<T> =
       action === 'delete'
-        ? { action, key: m.json<DeleteRequest>()?.key, identity: ctx.identity }
-        : { action, item: m.decode(this.#codec) as T, identity: ctx.identity };
+        ? { action, key: m.json<DeleteRequest>()?.key, ...who }
+        : { action, item: m.decode(this.#codec) as T, ...who };
     const { key, state } = await this.writes.write(req);
     this.#h.counters.items = this.cache.size;
     return envelopeOf(this.#h.registry, this.desc, state === undefined ? [] : [{ key, ...state }]);
@@ -179,42 +187,30 @@ export class StatefulInstance<T extends Message = Message> {
 
   async #read(req: GetRequest, who: UserIdentity | undefined): Promise<{ states: State<T>[]; total: number }> {
     await this.#ready;
-    if (req.q !== undefined) return this.#query(req.q, who);
+    const see = visibility<T>(this.#h.provider, this.sla, who);
+    if (req.q !== undefined) return this.#query(req.q, see);
     const key = req.key ?? (req.unique && this.cache.byUnique(req.unique.fields, req.unique.value));
     const held = key === undefined ? undefined : this.cache.held(key);
-    if (key === undefined || held === undefined) {
+    // an entity the caller may not see is missing for it: the answer must not tell the two apart
+    if (key === undefined || held === undefined || (see !== undefined && see([held.entity]).length === 0)) {
       throw l8error('L8_ERR_NOT_FOUND', `${this.desc.name} ${JSON.stringify(req)} does not exist`, { data: req });
     }
-    const states = this.#scoped(who, [{ key, entity: this.cache.get(key) as T, version: held.version }]);
-    return { states, total: states.length };
+    return { states: [{ key, entity: this.cache.get(key) as T, version: held.version }], total: 1 };
   }
 
   /** This instance's answer for its share of a map-reduce (over what `who` may see). */
   async #map(m: Incoming, who: UserIdentity | undefined): Promise<Payload> {
     await this.#ready;
     const req = m.json<MapRequest>();
-    const items = this.cache.query(req?.q ?? `select * from ${this.desc.typeName}`).items;
+    const see = visibility<T>(this.#h.provider, this.sla, who);
+    const items = this.cache.query(req?.q ?? `select * from ${this.desc.typeName}`, see).items;
     const states = items.map((entity) => ({ key: this.writes.keyOf(entity), entity, version: 0 }));
     const custom = this.sla.map as ((items: T[], arg: unknown) => unknown) | undefined;
-    return mapShare(this.desc, this.#scoped(who, states), req, custom) as Payload;
+    return mapShare(this.desc, states, req, custom) as Payload;
   }
 
-  /** The states `who` may see (the provider's scope rules; all of them for a member acting for itself). */
-  #scoped(who: UserIdentity | undefined, states: State<T>[]): State<T>[] {
-    const p = this.#h.provider;
-    if (who === undefined || p === undefined) return states;
-    const visible = new Set(
-      p.scope(
-        who,
-        this.sla.name,
-        states.map((s) => s.entity),
-      ),
-    );
-    return states.filter((s) => visible.has(s.entity));
-  }
-
-  #query(q: string, who: UserIdentity | undefined): { states: State<T>[]; total: number } {
-    const r = this.cache.query(q);
+  #query(q: string, see: ((items: T[]) => T[]) | undefined): { states: State<T>[]; total: number } {
+    const r = this.cache.query(q, see);
     const max = this.sla.maxResult ?? 10_000;
     if (r.items.length > max) {
       throw l8error('L8_ERR_LIMIT', `${r.items.length} items is over the result maximum of ${max}: add a limit`, {
@@ -225,7 +221,7 @@ export class StatefulInstance<T extends Message = Message> {
       const key = this.writes.keyOf(entity);
       return { key, entity, version: this.cache.held(key)?.version ?? 0 };
     });
-    return { states: this.#scoped(who, states), total: r.total };
+    return { states, total: r.total };
   }
 
   async #load(): Promise<void> {

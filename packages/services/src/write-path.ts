@@ -13,6 +13,12 @@ export interface WriteRequest<T extends Message = Message> {
   /** The primary key (delete; for the others it comes from the item). */
   readonly key?: string;
   readonly identity: string;
+  /**
+   * Whether the caller may see an entity (its scope); absent when it sees everything. A caller writes
+   * only what it may see: a hidden entity is missing for it, and a write whose result it could not see
+   * is refused.
+   */
+  readonly visible?: (entity: T) => boolean;
 }
 
 /** A write ready to commit: the new state (undefined for a delete) and what to tell the other instances. */
@@ -90,6 +96,9 @@ export class WritePath<T extends Message = Message> {
     };
     const item = await this.#before(req, info);
     const prepared = this.#prepare(key, req.action, held, item);
+    if (prepared.state !== undefined && req.visible?.(prepared.state.entity) === false) {
+      throw l8error('L8_ERR_FORBIDDEN', `the ${desc.name} written would not be this caller's to see`, { data: { key } });
+    }
     if (prepared.state !== undefined) cache.checkUnique(key, prepared.state.entity);
     await this.#h.contract.commit(prepared);
     if (after?.[req.action] !== undefined) {
@@ -113,9 +122,11 @@ export class WritePath<T extends Message = Message> {
     if (req.action === 'post' && held !== undefined) {
       throw l8error('L8_ERR_CONFLICT', `${name} exists: POST creates, PUT replaces`, { data: { key } });
     }
-    if ((req.action === 'patch' || req.action === 'delete') && held === undefined) {
+    const hidden = held !== undefined && req.visible?.(held.entity) === false;
+    if ((req.action === 'patch' || req.action === 'delete') && (held === undefined || hidden)) {
       throw l8error('L8_ERR_NOT_FOUND', `${name} does not exist`, { data: { key } });
     }
+    if (hidden) throw l8error('L8_ERR_FORBIDDEN', `${name} may not be written by this caller`, { data: { key } });
   }
 
   async #before(req: WriteRequest<T>, info: WriteInfo): Promise<T | undefined> {

@@ -12,7 +12,10 @@ export interface AccessRule {
   readonly area?: number;
 }
 
-/** A scope rule: of a service's results, a non-admin user sees only items whose `field` equals their name. */
+/**
+ * A scope rule: of a service's results, a non-admin user sees only items whose `field` equals their name.
+ * `field` is the property (`customerId`) or the `.proto` field name (`customer_id`) of a model.
+ */
 export interface ScopeRule {
   readonly service: string;
   readonly field: string;
@@ -88,13 +91,16 @@ export class AccessRules {
     return covering.length === 0 || covering.some(({ names }) => names.some((re) => re.test(peer.subject)));
   }
 
-  /** The items of a `service` result that `who` may see. */
+  /** The items of a `service` result that `who` may see: a subset of the same objects, in order. */
   scope<T>(who: UserIdentity, service: string, items: readonly T[]): T[] {
     const field = this.#scopes.get(service);
     if (field === undefined || who.roles.includes(ADMIN_ROLE)) return [...items];
-    return items.filter(
-      (item) => typeof item === 'object' && item !== null && (item as Record<string, unknown>)[field] === who.user,
-    );
+    const local = field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    return items.filter((item) => {
+      if (typeof item !== 'object' || item === null) return false;
+      const r = item as Record<string, unknown>;
+      return (field in r ? r[field] : r[local]) === who.user;
+    });
   }
 }
 
