@@ -3,7 +3,7 @@
  * survives a crash or power loss. better-sqlite3 is synchronous: every call runs to completion on the event
  * loop, so no other call can slip into a transaction.
  */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SqlDialect, type SqlQuery } from '@layer8/model';
 import { L8Error, l8error } from '@layer8/protocol';
@@ -31,8 +31,7 @@ const MAX_STATEMENTS = 256;
  *   `read-only`, `corrupt`…); L8_ERR_INVALID_ARGUMENT for a bad option.
  */
 export async function sqliteStore(file: string, o: SqliteStoreOptions): Promise<Store> {
-  const db = openDatabase(file, o);
-  return openSqlStore(new SqliteDriver(db), o);
+  return openSqlStore(new SqliteDriver(file, o), o);
 }
 
 function openDatabase(file: string, o: SqliteStoreOptions): Database.Database {
@@ -63,14 +62,23 @@ function configure(db: Database.Database, o: SqliteStoreOptions): void {
   db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxBytes / pageSize))}`);
 }
 
+/**
+ * Invariant: `#readOnlyOpen` is true only while `#db` is a connection SQLite opened read-only although the
+ * store was opened for writing (the file could not be written then); the next write once it can reopens it.
+ */
 class SqliteDriver implements SqlDriver {
   readonly backend = 'sqlite';
   readonly dialect = SqlDialect.SQLITE;
-  readonly #db: Database.Database;
+  readonly #file: string;
+  readonly #o: SqliteStoreOptions;
+  #db: Database.Database;
+  #readOnlyOpen = false;
   readonly #statements = new Map<string, Database.Statement>();
 
-  constructor(db: Database.Database) {
-    this.#db = db;
+  constructor(file: string, o: SqliteStoreOptions) {
+    this.#file = file;
+    this.#o = o;
+    this.#db = openDatabase(file, o);
   }
 
   async all(query: SqlQuery): Promise<SqlRecord[]> {
@@ -83,6 +91,7 @@ class SqliteDriver implements SqlDriver {
   }
 
   async write(statements: Iterable<SqlQuery>): Promise<number[]> {
+    if (this.#readOnlyOpen && writable(this.#file)) this.#reopen();
     const run = () => Array.from(statements, (s) => this.#prepare(s.sql).run(...s.params).changes);
     return this.#run('write', () => this.#db.transaction(run).immediate());
   }
@@ -96,8 +105,19 @@ class SqliteDriver implements SqlDriver {
     try {
       return fn();
     } catch (err) {
-      throw sqliteFailure(err, operation);
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === 'SQLITE_READONLY' && this.#o.readonly !== true) this.#readOnlyOpen = true;
+      throw sqliteFailure(err, operation, this.#file);
     }
+  }
+
+  /** Opens the file again (read-write now that it can be written); the old connection goes. */
+  #reopen(): void {
+    const db = openDatabase(this.#file, this.#o);
+    this.#statements.clear();
+    this.#db.close();
+    this.#db = db;
+    this.#readOnlyOpen = false;
   }
 
   #prepare(sql: string): Database.Statement {
@@ -133,9 +153,10 @@ const REASONS: readonly (readonly [prefix: string, reason: string, retryable: bo
 /**
  * The coded error of a SQLite failure: L8_ERR_STORAGE with `data.reason` (`read-only`, `full`, `busy`, `io`,
  * `unavailable`, `corrupt`, `failed`); a value the driver cannot bind (a 64-bit integer out of range, a
- * string or blob over SQLite's limit) is L8_ERR_INVALID_ARGUMENT; an L8Error passes through.
+ * string or blob over SQLite's limit) is L8_ERR_INVALID_ARGUMENT; an L8Error passes through. An I/O error
+ * on a database `file` that can no longer be written is `read-only`.
  */
-function sqliteFailure(err: unknown, operation: string): L8Error {
+function sqliteFailure(err: unknown, operation: string, file?: string): L8Error {
   if (err instanceof L8Error) return err;
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
@@ -143,10 +164,32 @@ function sqliteFailure(err: unknown, operation: string): L8Error {
     return l8error('L8_ERR_INVALID_ARGUMENT', `sqlite cannot store this value: ${message}`, { cause: err });
   }
   const driverCode = typeof code === 'string' ? code : 'none';
-  const [, reason, retryable] = REASONS.find(([prefix]) => driverCode.startsWith(prefix)) ?? ['', 'failed', false];
+  const [reason, retryable] = reasonOf(driverCode, file);
   return l8error('L8_ERR_STORAGE', `sqlite ${operation} failed (${reason}): ${message}`, {
     cause: err,
     retryable,
     data: { backend: 'sqlite', reason, driverCode, operation },
   });
+}
+
+/**
+ * The reason of a result code. SQLite reports a write refused on a file it holds open (made immutable, its
+ * file system remounted read-only: EPERM, EROFS, even for root) as an I/O error; that is `read-only`.
+ */
+function reasonOf(driverCode: string, file: string | undefined): readonly [reason: string, retryable: boolean] {
+  const [, reason, retryable] = REASONS.find(([prefix]) => driverCode.startsWith(prefix)) ?? ['', 'failed', false];
+  if (reason === 'io' && file !== undefined && !writable(file)) return ['read-only', false];
+  return [reason, retryable];
+}
+
+/** Whether the database file and its WAL and shared-memory files, those that exist, can be written now. */
+function writable(file: string): boolean {
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      accessSync(f, constants.W_OK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+  }
+  return true;
 }

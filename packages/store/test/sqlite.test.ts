@@ -1,6 +1,7 @@
 /** The SQLite backend: the conformance suite on a real file, WAL, new columns, and storage failures. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -25,6 +26,21 @@ function storageError(reason: string, retryable: boolean) {
     return true;
   };
 }
+
+/**
+ * Sets or clears the immutable attribute of the files that exist: a file no process can write, root
+ * included (chmod does not stop root). Needs CAP_LINUX_IMMUTABLE, as CI has.
+ */
+function immutable(files: readonly string[], on: boolean): void {
+  const present = files.filter((f) => existsSync(f));
+  execFileSync('chattr', [on ? '+i' : '-i', ...present], { stdio: 'pipe' });
+}
+
+/**
+ * The database file and its WAL: the data. Not the `-shm` shared memory: SQLite maps it, and a write to a
+ * mapping of an immutable file kills the process (SIGBUS) at its next read.
+ */
+const filesOf = (file: string) => [file, `${file}-wal`];
 
 async function filled(file: string, table: string, n: number): Promise<Store> {
   const o = thingOptions(5, table);
@@ -76,6 +92,49 @@ describe('sqlite backend', () => {
     } finally {
       await store.close();
     }
+  });
+
+  test('a file made read-only while open: writes give read-only, reads work, writes work once it is writable', async () => {
+    const file = join(dir, 'made-read-only.db');
+    const store = await filled(file, 'thing', 3);
+    const o = thingOptions(5, 'thing');
+    const item = (id: string) => ({ key: id, version: 1, item: thing(o, { id }) });
+    try {
+      immutable(filesOf(file), true);
+      try {
+        await assert.rejects(store.put(item('x')), storageError('read-only', false));
+        assert.equal(await store.count(), 3);
+      } finally {
+        immutable(filesOf(file), false);
+      }
+      await store.put(item('x'));
+      assert.equal(await store.count(), 4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a store SQLite had to open read-only opens the file again at the first write once it is writable', async () => {
+    const file = join(dir, 'opened-read-only.db');
+    await (await filled(file, 'thing', 3)).close();
+    const o = thingOptions(5, 'thing');
+    const item = (id: string) => ({ key: id, version: 1, item: thing(o, { id }) });
+    immutable([file], true);
+    let store: Store | undefined;
+    try {
+      store = await sqliteStore(file, o);
+      assert.equal(await store.count(), 3);
+      await assert.rejects(store.put(item('x')), storageError('read-only', false));
+      immutable([file], false);
+      await store.put(item('x'));
+      assert.deepEqual([await store.count(), (await store.get('x'))?.version], [4, 1]);
+    } finally {
+      immutable([file], false);
+      await store?.close();
+    }
+    const again = await sqliteStore(file, o);
+    assert.equal(await again.count(), 4, 'the write after the reopen is in the file');
+    await again.close();
   });
 
   test('a full database: L8_ERR_STORAGE (full, retryable), nothing of the failed batch written', async () => {
