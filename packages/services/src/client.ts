@@ -109,6 +109,8 @@ export class ServiceClient<T extends Message> {
 
   /** A `local` GET of the serving instance in this process: no envelope, no copy beyond the cache's own. */
   async #getHere(local: LocalReader<T>, req: GetRequest, o: CallOptions): Promise<QueryPage<T>> {
+    const turn = this.#vnic.turns.take();
+    if (turn !== undefined) await turn;
     if (o.signal?.aborted === true) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
     const page = await local.get(req, o.identity ?? '');
     return { items: page.states.map((s) => s.entity), versions: page.states.map((s) => s.version), total: page.total };

@@ -7,5 +7,6 @@ export type { DispatchLimits, Handler, Subscription, VNicDrops } from './dispatc
 export type { VNicLogger, VNicState, VNicStatus } from './lifecycle.ts';
 export { Encoded, Incoming, type Payload, type PayloadCodec, type PayloadEncoder, typed } from './payload.ts';
 export type { InstanceMode, RequestOptions, SendOptions, Target } from './target.ts';
+export { TurnBudget } from './turn-budget.ts';
 export { VNic } from './vnic.ts';
 export type { LeaderResolver, VNicOptions } from './vnic-options.ts';

@@ -3,6 +3,7 @@ import { Context, type ContextHost } from './context.ts';
 import type { Handler } from './dispatch.ts';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
 import type { RequestOptions } from './target.ts';
+import type { TurnBudget } from './turn-budget.ts';
 
 /** What a local call needs from its VNic. */
 export interface LocalCallHost {
@@ -15,13 +16,16 @@ export interface LocalCallHost {
   readonly defaultTimeoutMs: number;
   /** What the handler's context calls. */
   readonly contexts: ContextHost;
+  /** In-process calls per turn of the event loop (shared with other in-process work of this VNic). */
+  readonly turns: TurnBudget;
 }
 
 /**
  * `local`-mode requests served by this process's own handler (DESIGN.md §4, delivered without a socket),
  * with the same contract as one that crosses a socket: it counts against `maxPending`, fails with
  * `L8_ERR_TIMEOUT` at its deadline and with `L8_ERR_ABORTED` when `signal` aborts (the handler's result
- * is then ignored).
+ * is then ignored). Past the turn budget, a call waits for the next turn of the event loop, so a loop of
+ * local calls cannot starve the VNic's own link.
  *
  * Invariant: `#inFlight` counts calls whose promise has not settled.
  */
@@ -46,6 +50,8 @@ export class LocalCalls {
     payload: Payload,
     options: RequestOptions,
   ): Promise<Incoming> {
+    const turn = this.#host.turns.take();
+    if (turn !== undefined) await turn;
     const max = this.#host.maxPending;
     if (this.#host.pendingSize() + this.#inFlight >= max) {
       throw l8error('L8_ERR_BACKPRESSURE', `${max} requests already in flight`);

@@ -34,6 +34,7 @@ import { LocalCalls } from './local-call.ts';
 import type { Incoming, Payload } from './payload.ts';
 import { isSourceOf, PendingTable } from './pending.ts';
 import { checkedService, type RequestOptions, type SendOptions, serviceOf, type Target } from './target.ts';
+import { TurnBudget } from './turn-budget.ts';
 import type { LeaderResolver, VNicOptions } from './vnic-options.ts';
 
 /** Default deadline of {@link VNic.drain}, ms. */
@@ -53,6 +54,12 @@ export class VNic {
   readonly alias: string;
   /** The replicated health table (every node's record), kept current by the VNet; read-only. */
   readonly health: HealthView;
+  /**
+   * In-process calls per turn of the event loop: `local` requests take from it, and so should other work
+   * a caller does in this process without a socket (a service's local reads), so that a loop of such calls
+   * lets the VNic's own link be read and flushed.
+   */
+  readonly turns = new TurnBudget();
   readonly #health = new HealthTable();
   readonly #o: VNicOptions;
   readonly #conn: Connection;
@@ -98,6 +105,7 @@ export class VNic {
       maxPending: options.maxPending ?? 100_000,
       defaultTimeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       contexts: this.#dispatch.contexts,
+      turns: this.turns,
     });
     this.#health.onChange((e) => {
       if (e.type !== 'unreachable' && e.type !== 'removed') return;

@@ -27,3 +27,19 @@ test('a local-mode request keeps the request contract: deadline, abort and maxPe
   assert.deepEqual([(await a).json(), (await b).json()], ['done', 'done']);
   await v.close();
 });
+
+test('a loop of local-mode requests lets the event loop turn: the VNic’s own link is not starved', async () => {
+  const v = new VNic({ provider });
+  v.subscribe({ service: 'echo', area: 0 }, (m) => m.json<number>());
+  let turns = 0;
+  const tick = (): void => {
+    turns++;
+    if (running) setImmediate(tick);
+  };
+  let running = true;
+  setImmediate(tick);
+  for (let i = 0; i < 2000; i++) assert.equal((await v.request({ service: 'echo', mode: 'local' }, i)).json(), i);
+  running = false;
+  assert.ok(turns >= Math.floor(2000 / v.turns.max), `the loop of 2000 calls let ${turns} turns run`);
+  await v.close();
+});
