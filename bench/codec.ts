@@ -1,7 +1,9 @@
 /**
  * Codec benchmark (docs/models.md): encode+decode of a 20-field nested model with the registry's codec (`layer8`:
  * the compiled codec over @bufbuild/protobuf messages), raw @bufbuild/protobuf `toBinary`/`fromBinary`,
- * protobufjs, JSON and msgpackr records; then the size of a one-field change set on a 50-field model.
+ * protobufjs, JSON and msgpackr records; a deep copy of the same model (`deepClone`, compiled per type, against
+ * @bufbuild/protobuf's reflective `clone`); then a one-field change on a 50-field model, diffed and encoded as a
+ * change set (its size, and how many per second against the goal of 250 k/s).
  *   npm run bench -- codec [ms-per-case]
  */
 
@@ -16,7 +18,7 @@ import {
   file_layer8_demo_v1_demo,
   Wide50Schema,
 } from '@layer8/fixtures';
-import { encodeChangeSet, makeChangeSet, TypeRegistry } from '@layer8/model';
+import { deepClone, encodeChangeSet, makeChangeSet, TypeRegistry } from '@layer8/model';
 import { ContentType } from '@layer8/protocol';
 import { Packr } from 'msgpackr';
 import protobuf from 'protobufjs';
@@ -73,6 +75,25 @@ function measure(system: string, ms: number, op: () => number): BenchRow {
   return { system, case: 'codec-roundtrip', rate, bytes, cpuUsPerOp: round(cpu / ops, 2), rssMB: peakRssMB() };
 }
 
+/** Deep copies of the 20-field model: the compiled `deepClone` and bufbuild's reflective `clone`. */
+function cloneRows(ms: number): BenchRow[] {
+  const customer = demoCustomer(1);
+  const copies: [string, () => unknown][] = [
+    ['layer8', () => deepClone(CustomerSchema, customer)],
+    ['bufbuild', () => clone(CustomerSchema, customer)],
+  ];
+  return copies.map(([system, copy]) => {
+    for (let i = 0; i < 2000; i++) copy();
+    const { ops, wallMs, cpu } = timeLoop(ms, 200, copy);
+    const rate = Math.round((ops / wallMs) * 1000);
+    say(`clone ${system.padEnd(10)} ${(rate / 1000).toFixed(0).padStart(5)} k/s`);
+    return { system, case: 'clone', rate, cpuUsPerOp: round(cpu / ops, 2), rssMB: peakRssMB() };
+  });
+}
+
+/** The goal of delta-1-of-50: diff + encode per second. */
+const DELTA_TARGET = 250_000;
+
 function deltaRow(ms: number): BenchRow {
   const registry = new TypeRegistry().register(file_layer8_demo_v1_demo);
   const before = { entity: demoWide50(42), version: 41 };
@@ -86,14 +107,15 @@ function deltaRow(ms: number): BenchRow {
   say(
     `delta-1-of-50 layer8 ${bytes} B of ${fullBytes} B (${((100 * bytes) / fullBytes).toFixed(1)} %), diff+encode ${rate} /s`,
   );
-  const row = { system: 'layer8', case: 'delta-1-of-50', rate, bytes, fullBytes };
-  return { ...row, ratio: round(bytes / fullBytes, 3), cpuUsPerOp: round(cpu / ops, 2), rssMB: peakRssMB() };
+  const row = { system: 'layer8', case: 'delta-1-of-50', rate, bytes, fullBytes, ratio: round(bytes / fullBytes, 3) };
+  const goal = { target: DELTA_TARGET, targetMet: rate >= DELTA_TARGET };
+  return { ...row, ...goal, cpuUsPerOp: round(cpu / ops, 2), rssMB: peakRssMB() };
 }
 
 /** Runs every case for `ms` milliseconds (default 1500). */
 export default async function codec(args: string[]): Promise<BenchRow[]> {
   const ms = Number(args[0] ?? 1500);
   const rows = codecs().map((c) => measure(c.system, ms, c.roundTrip));
-  rows.push(deltaRow(ms));
+  rows.push(...cloneRows(ms), deltaRow(ms));
   return rows;
 }

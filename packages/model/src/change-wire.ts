@@ -2,28 +2,16 @@
  * The binary form of change sets (`layer8.model.v1.ChangeSetWire`). Paths travel as field numbers plus keys,
  * values in a typed oneof so that zeros, false and empty strings stay explicit.
  */
-import {
-  create,
-  type DescField,
-  type DescMessage,
-  fromBinary,
-  isMessage,
-  ScalarType,
-  toBinary,
-} from '@bufbuild/protobuf';
+import { type DescField, type DescMessage, fromBinary, isMessage, ScalarType } from '@bufbuild/protobuf';
 import { l8error } from '@layer8/protocol';
 import type { ChangeSet } from './change-set.ts';
+import { binaryOf } from './codec.ts';
 import { type Change, ChangeOp } from './diff.ts';
-import {
-  type ChangeSetWire,
-  ChangeSetWireSchema,
-  type ChangeWire,
-  ChangeWireSchema,
-} from './gen/layer8/model/v1/delta_pb.ts';
-import { scalarText } from './keys.ts';
+import { type ChangeSetWire, ChangeSetWireSchema, type ChangeWire } from './gen/layer8/model/v1/delta_pb.ts';
 import { formatPath, type PathStep } from './path.ts';
 import type { TypeRegistry } from './registry.ts';
 import { resolvePath } from './resolve.ts';
+import { fastWirePath, wirePathOf } from './wire-path.ts';
 
 type WireValue = ChangeWire['value'];
 
@@ -34,7 +22,7 @@ type WireValue = ChangeWire['value'];
  *   elements by key instead).
  */
 export function encodeChangeSet(registry: TypeRegistry, changeSet: ChangeSet): Uint8Array {
-  return toBinary(ChangeSetWireSchema, changeSetToWire(registry, changeSet));
+  return binaryOf(ChangeSetWireSchema).encode(changeSetToWire(registry, changeSet));
 }
 
 /**
@@ -44,31 +32,35 @@ export function encodeChangeSet(registry: TypeRegistry, changeSet: ChangeSet): U
 export function changeSetToWire(registry: TypeRegistry, cs: ChangeSet, embedded = false): ChangeSetWire {
   const { desc, id } = registry.get(cs.type);
   const next = cs.toVersion === cs.fromVersion + 1;
-  return create(ChangeSetWireSchema, {
+  // The message create(ChangeSetWireSchema, …) makes, written out: create() costs more than the encoding.
+  return {
+    $typeName: 'layer8.model.v1.ChangeSetWire',
     model: embedded ? { case: undefined } : { case: 'typeId', value: id },
     key: embedded ? '' : cs.key,
     fromVersion: BigInt(cs.fromVersion),
     toVersion: next ? 0n : BigInt(cs.toVersion),
     changes: cs.changes.map((c) => changeToWire(desc, c)),
-  });
+  };
 }
 
 function changeToWire(desc: DescMessage, change: Change): ChangeWire {
-  const path = resolvePath(desc, change.path);
-  const fields = path.steps.map((s) => s.field.number);
-  const keys = path.steps.flatMap((s) => (s.key === undefined ? [] : [scalarText(s.key)]));
-  if (change.op === ChangeOp.DELETE) return create(ChangeWireSchema, { fields, keys, delete: true });
-  const last = path.steps.at(-1) as (typeof path.steps)[number];
-  if (last.key === undefined && (last.field.fieldKind === 'list' || last.field.fieldKind === 'map')) {
+  const { fields, keys, last, keyed } = fastWirePath(desc, change.path) ?? wirePathOf(resolvePath(desc, change.path));
+  if (change.op === ChangeOp.DELETE) return changeWire(fields, keys, true, { case: undefined });
+  if (!keyed && (last.fieldKind === 'list' || last.fieldKind === 'map')) {
     throw badValue(change.path, 'a change set carries one value per change; set lists and maps by element');
   }
-  return create(ChangeWireSchema, { fields, keys, value: valueToWire(last.field, change.value, change.path) });
+  return changeWire(fields, keys, false, valueToWire(last, change.value, change.path));
+}
+
+/** The message `create(ChangeWireSchema, …)` makes. */
+function changeWire(fields: number[], keys: string[], del: boolean, value: WireValue): ChangeWire {
+  return { $typeName: 'layer8.model.v1.ChangeWire', fields, keys, delete: del, value };
 }
 
 function valueToWire(field: DescField, value: unknown, path: string): WireValue {
   if (field.message !== undefined) {
     if (!isMessage(value, field.message)) throw badValue(path, `expected a ${field.message.typeName} message`);
-    return { case: 'messageValue', value: toBinary(field.message, value) };
+    return { case: 'messageValue', value: binaryOf(field.message).encode(value) };
   }
   if (field.enum !== undefined) return { case: 'intValue', value: BigInt(asInteger(value, path)) };
   const type = field.scalar as ScalarType;

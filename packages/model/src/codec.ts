@@ -52,7 +52,7 @@ const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Protobuf binary of one type. */
-interface Binary {
+export interface Binary {
   encode(message: Message): Uint8Array;
   /** Throws the decoder's error on bad bytes. */
   decode(bytes: Uint8Array): Message;
@@ -78,6 +78,23 @@ export function modelCodec<Desc extends DescMessage>(
     decode: (bytes, contentType = ContentType.PROTOBUF) =>
       decodeMessage(desc, binary, bytes, contentType) as MessageShape<Desc>,
   };
+}
+
+/** The binary engine of every type asked for so far (see {@link binaryOf}). */
+const binaries = new WeakMap<DescMessage, Binary>();
+
+/**
+ * The protobuf binary encoder and decoder of `desc`, as `modelCodec` picks it (compiled where the type
+ * allows, bufbuild otherwise), made once per type: the same bytes as `toBinary`, the same messages (or
+ * errors) as `fromBinary`.
+ */
+export function binaryOf(desc: DescMessage): Binary {
+  let binary = binaries.get(desc);
+  if (binary === undefined) {
+    binary = whyNotCompiled(desc) === undefined ? compiledBinary(desc) : bufbuildBinary(desc);
+    binaries.set(desc, binary);
+  }
+  return binary;
 }
 
 function bufbuildBinary(desc: DescMessage): Binary {

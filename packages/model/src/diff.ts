@@ -5,6 +5,7 @@
 import { clone, type DescMessage, isMessage, type Message } from '@bufbuild/protobuf';
 import { type ReflectList, type ReflectMap, type ReflectMessage, reflect } from '@bufbuild/protobuf/reflect';
 import { deletePath, setPath } from './access.ts';
+import { compiledModel } from './compiled-model.ts';
 import { scalarText } from './keys.ts';
 import { escapeKey } from './path.ts';
 import { type ResolvedPath, resolvePath } from './resolve.ts';
@@ -49,6 +50,15 @@ export interface DiffOptions {
  * with `after` (PATCH).
  */
 export function diff(desc: DescMessage, before: Message, after: Message, options: DiffOptions = {}): Change[] {
+  const patch = options.mode === DiffMode.PATCH;
+  return compiledModel(desc)?.diff(before, after, patch) ?? reflectDiff(desc, before, after, options);
+}
+
+/**
+ * {@link diff} by reflection: the reference the compiled differ (compiled-model.ts) reproduces, and what runs
+ * for the types and values it does not take.
+ */
+export function reflectDiff(desc: DescMessage, before: Message, after: Message, options: DiffOptions = {}): Change[] {
   const out: Change[] = [];
   const a = reflect(desc, before as never, false);
   const b = reflect(desc, after as never, false);
@@ -132,7 +142,7 @@ export function applyChanges(desc: DescMessage, entity: Message, changes: readon
 function cloneFor(path: ResolvedPath, value: unknown): unknown {
   const desc = path.steps.at(-1)?.field.message;
   const one = (v: unknown) => {
-    if (desc !== undefined && isMessage(v, desc)) return clone(desc, v);
+    if (desc !== undefined && isMessage(v, desc)) return deepClone(desc, v);
     return v instanceof Uint8Array ? v.slice() : v;
   };
   return Array.isArray(value) ? value.map(one) : one(value);
@@ -140,15 +150,19 @@ function cloneFor(path: ResolvedPath, value: unknown): unknown {
 
 /**
  * Deep equality with the semantics of {@link diff}: equal when there is no change between them. Presence
- * counts (an unset optional differs from one set to zero); NaN equals NaN.
+ * counts (an unset optional differs from one set to zero); NaN equals NaN. It runs the compiled differ, which
+ * allocates nothing when the messages are equal (and throws what the reflective diff throws when they are not).
  */
 export function deepEqual(desc: DescMessage, a: Message, b: Message): boolean {
   return diff(desc, a, b).length === 0;
 }
 
-/** A deep copy of `message`. */
+/**
+ * A deep copy of `message`: the message `clone(desc, message)` of `@bufbuild/protobuf` gives (same members,
+ * nested messages, lists, maps and bytes copied, unknown fields kept), made by code compiled for the type.
+ */
 export function deepClone<T extends Message>(desc: DescMessage, message: T): T {
-  return clone(desc, message as never) as unknown as T;
+  return (compiledModel(desc)?.clone(message) ?? clone(desc, message as never)) as unknown as T;
 }
 
 /**

@@ -4,15 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  create,
-  type DescField,
-  type DescMessage,
-  fromBinary,
-  type Message,
-  ScalarType,
-  toBinary,
-} from '@bufbuild/protobuf';
+import { create, type DescMessage, fromBinary, type Message, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import {
   AllTypesSchema,
@@ -31,6 +23,7 @@ import { file_layer8_model_v1_delta } from '../src/gen/layer8/model/v1/delta_pb.
 import { file_layer8_model_v1_envelope } from '../src/gen/layer8/model/v1/envelope_pb.ts';
 import { modelCodec, TypeRegistry } from '../src/index.ts';
 import { type CompiledCodec, compileCodec } from '../src/internal.ts';
+import { messageArb } from './message-arb.ts';
 
 const registry = new TypeRegistry().register(
   file_layer8_demo_v1_demo,
@@ -44,92 +37,6 @@ const compiledTypes = registry
   .map((n) => registry.get(n).desc)
   .filter((d) => d !== WithWrapperSchema && d !== WithLongStringSchema);
 
-const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
-const uint32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
-const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
-const uint64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
-const text = fc.oneof(
-  fc.constantFrom('', 'a', 'x y', 'kéy', '__proto__', '\uFEFFbom', 'a'.repeat(130), 'é'.repeat(70)),
-  fc.string({ unit: 'grapheme' }),
-  fc.string({ unit: 'binary', maxLength: 40 }),
-);
-
-/** Values of a scalar type, zeros and extremes included. */
-function scalarArb(type: ScalarType): fc.Arbitrary<unknown> {
-  switch (type) {
-    case ScalarType.DOUBLE:
-      return fc.oneof(fc.constantFrom(0, -0), fc.double());
-    case ScalarType.FLOAT:
-      return fc.oneof(fc.constantFrom(0, -0), fc.float());
-    case ScalarType.BOOL:
-      return fc.boolean();
-    case ScalarType.STRING:
-      return text;
-    case ScalarType.BYTES:
-      return fc.uint8Array({ maxLength: 6 });
-    case ScalarType.INT64:
-    case ScalarType.SINT64:
-    case ScalarType.SFIXED64:
-      return fc.oneof(fc.constantFrom(0n, -1n, 2n ** 53n, -(2n ** 53n) - 1n), int64);
-    case ScalarType.UINT64:
-    case ScalarType.FIXED64:
-      return fc.oneof(fc.constantFrom(0n, 2n ** 53n), uint64);
-    case ScalarType.UINT32:
-    case ScalarType.FIXED32:
-      return fc.oneof(fc.constant(0), uint32);
-    default:
-      return fc.oneof(fc.constantFrom(0, -1), int32);
-  }
-}
-
-function keyArb(type: ScalarType): fc.Arbitrary<string> {
-  return scalarArb(type).map(String);
-}
-
-/** Arbitrary messages of `desc`: every field set, unset or zero; nesting cut at `depth`. */
-function messageArb(desc: DescMessage, depth = 2): fc.Arbitrary<Message> {
-  const parts: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const member of desc.members) {
-    if (member.kind === 'oneof') {
-      const cases = member.fields.map((f) =>
-        fieldArb(f, depth).map((value) => ({ case: f.localName, value }) as { case: string; value: unknown }),
-      );
-      parts[member.localName] = fc.oneof(fc.constant({ case: undefined }), ...cases);
-    } else {
-      const arb = fieldArb(member, depth);
-      if (arb !== undefined) parts[member.localName] = arb;
-    }
-  }
-  return fc.record(parts, { requiredKeys: [] }).map((init) => create(desc, init as never));
-}
-
-function fieldArb(field: DescField, depth: number): fc.Arbitrary<unknown> {
-  const elementArb = (kind: string, scalar: ScalarType | undefined, message: DescMessage | undefined) =>
-    kind === 'message'
-      ? depth > 0
-        ? messageArb(message as DescMessage, depth - 1)
-        : fc.constant(create(message as DescMessage))
-      : kind === 'enum'
-        ? fc.oneof(fc.constantFrom(0, 1, 2), int32)
-        : scalarArb(scalar as ScalarType);
-  switch (field.fieldKind) {
-    case 'list':
-      return fc.array(elementArb(field.listKind, field.scalar, field.message), { maxLength: depth > 0 ? 3 : 0 });
-    case 'map':
-      return fc
-        .array(fc.tuple(keyArb(field.mapKey), elementArb(field.mapKind, field.scalar, field.message)), {
-          maxLength: depth > 0 ? 3 : 0,
-        })
-        .map((entries) => Object.fromEntries(entries));
-    case 'message':
-      return elementArb('message', undefined, field.message);
-    case 'enum':
-      return elementArb('enum', undefined, undefined);
-    default:
-      return elementArb('scalar', field.scalar, undefined);
-  }
-}
-
 function compiled(desc: DescMessage): CompiledCodec {
   const codec = compileCodec(desc);
   assert.ok(codec, `${desc.typeName} compiles`);
@@ -138,7 +45,7 @@ function compiled(desc: DescMessage): CompiledCodec {
 
 /** Valid bytes of `desc`, then mangled: truncated, a byte changed, bytes inserted, or random. */
 function mangledArb(desc: DescMessage): fc.Arbitrary<Uint8Array> {
-  const valid = messageArb(desc, 1).map((m) => toBinary(desc, m));
+  const valid = messageArb(desc, { depth: 1 }).map((m) => toBinary(desc, m));
   const edit = fc.tuple(valid, fc.nat(), fc.nat({ max: 255 }), fc.uint8Array({ minLength: 1, maxLength: 3 }));
   return fc.oneof(
     valid,

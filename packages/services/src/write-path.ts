@@ -97,7 +97,9 @@ export class WritePath<T extends Message = Message> {
     const item = await this.#before(req, info);
     const prepared = this.#prepare(key, req.action, held, item);
     if (prepared.state !== undefined && req.visible?.(prepared.state.entity) === false) {
-      throw l8error('L8_ERR_FORBIDDEN', `the ${desc.name} written would not be this caller's to see`, { data: { key } });
+      throw l8error('L8_ERR_FORBIDDEN', `the ${desc.name} written would not be this caller's to see`, {
+        data: { key },
+      });
     }
     if (prepared.state !== undefined) cache.checkUnique(key, prepared.state.entity);
     await this.#h.contract.commit(prepared);
