@@ -53,7 +53,7 @@ const scalars: Record<number, ScalarInfo> = {
   [ScalarType.BYTES]: {
     wt: DELIMITED,
     method: 'bytes',
-    zero: 'new Uint8Array(0)',
+    zero: 'EMPTY_BYTES',
     isSet: (v) => `(!(${v} instanceof Uint8Array)||${v}.byteLength>0)`,
   },
   [ScalarType.UINT32]: { wt: VARINT, method: 'uint32', zero: '0', isSet: notZeroNumber },
@@ -62,6 +62,9 @@ const scalars: Record<number, ScalarInfo> = {
   [ScalarType.SINT32]: { wt: VARINT, method: 'sint32', zero: '0', isSet: notZeroNumber },
   [ScalarType.SINT64]: { wt: VARINT, method: 'sint64', zero: '0n', isSet: notZeroNumber },
 };
+
+/** The value of every unset bytes field a decoder makes: shared (a zero-length array cannot be written to). */
+const EMPTY_BYTES = new Uint8Array(0);
 
 const q = (s: string) => JSON.stringify(s);
 const tagOf = (no: number, wt: number) => ((no << 3) | wt) >>> 0;
@@ -113,8 +116,8 @@ export function compileCodec(desc: DescMessage): CompiledCodec | undefined {
   for (const [i, type] of types.entries())
     src.push(genNew(type, i), genEncode(type, i, index), genDecode(type, i, index));
   src.push('return [enc0, dec0];');
-  const compile = new Function('bail', 'hasOwn', 'setOwn', 'key64', src.join('\n'));
-  const [enc, dec] = compile(bail, hasOwn, setOwn, key64) as [Encode, Decode];
+  const compile = new Function('bail', 'hasOwn', 'setOwn', 'key64', 'EMPTY_BYTES', src.join('\n'));
+  const [enc, dec] = compile(bail, hasOwn, setOwn, key64, EMPTY_BYTES) as [Encode, Decode];
   const writer = new WireWriter();
   return {
     encode(message) {

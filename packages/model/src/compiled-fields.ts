@@ -54,7 +54,7 @@ const scalars: Record<ScalarType, ScalarSrc> = {
   [ScalarType.BOOL]: { zero: 'false', isSet: (v) => `${v}!==false`, check: 'ckBool', norm: 'nId', key: 'kBool' },
   [ScalarType.STRING]: { zero: '""', isSet: (v) => `${v}!==""`, check: 'ckStr', norm: 'nId', key: 'kStr' },
   [ScalarType.BYTES]: {
-    zero: 'new Uint8Array(0)',
+    zero: 'EMPTY_BYTES',
     isSet: (v) => `!(${v} instanceof Uint8Array&&!${v}.byteLength)`,
     check: 'ckBytes',
     ...noKey,

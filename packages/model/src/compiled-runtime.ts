@@ -147,6 +147,10 @@ function isWellFormed(s: string): boolean {
   }
 }
 
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const U64_MAX = 2n ** 64n - 1n;
+
 // Checks of a value to copy, as reflection's checkField (stricter is fine: it bails). They return the copy.
 const ckNum: Clone = (v) => (typeof v === 'number' ? v : fail());
 const ckFloat: Clone = (v) =>
@@ -156,8 +160,9 @@ const ckU32: Clone = (v) => (typeof v === 'number' && v >>> 0 === v ? v : fail()
 const ckBool: Clone = (v) => (typeof v === 'boolean' ? v : fail());
 const ckStr: Clone = (v) => (typeof v === 'string' && isWellFormed(v) ? v : fail());
 const ckBytes: Clone = (v) => (v instanceof Uint8Array ? v.slice() : fail());
-const ckI64: Clone = (v) => (typeof v === 'bigint' && BigInt.asIntN(64, v) === v ? v : fail());
-const ckU64: Clone = (v) => (typeof v === 'bigint' && BigInt.asUintN(64, v) === v ? v : fail());
+// range compares: BigInt.asIntN would allocate a bigint per check
+const ckI64: Clone = (v) => (typeof v === 'bigint' && v >= I64_MIN && v <= I64_MAX ? v : fail());
+const ckU64: Clone = (v) => (typeof v === 'bigint' && v >= 0n && v <= U64_MAX ? v : fail());
 
 // Checks of a map key: valid and already in the form reflection would write it back in.
 const kStr = (k: string) => ckStr(k);
@@ -167,8 +172,15 @@ const kU32 = (k: string) => (String(ckU32(Number.parseInt(k, 10))) === k ? k : f
 const kI64 = (k: string) => (/^-?\d+$/.test(k) && String(ckI64(BigInt(k))) === k ? k : fail());
 const kU64 = (k: string) => (/^\d+$/.test(k) && String(ckU64(BigInt(k))) === k ? k : fail());
 
+/**
+ * The value of every unset bytes field of a compiled clone: one shared empty array (nothing can be written
+ * into a zero-length array, and allocating an ArrayBuffer per clone is the costliest part of it).
+ */
+const EMPTY_BYTES = new Uint8Array(0);
+
 /** Every helper by the name the generated code uses. */
 export const runtime: Readonly<Record<string, unknown>> = {
+  EMPTY_BYTES,
   bail,
   fail,
   own,

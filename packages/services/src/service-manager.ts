@@ -104,7 +104,11 @@ export class ServiceManager {
 
   /** A typed client of (name, area) through this VNic. */
   client<D extends DescMessage>(name: string, area: number, type: D): ServiceClient<MessageShape<D>> {
-    const local = () => this.instance(name, area) as LocalReader<MessageShape<D>> | undefined;
+    const k = serviceKey(name, area);
+    const local = () => {
+      const i = this.#running.get(k)?.instance;
+      return i instanceof StatefulInstance ? (i as unknown as LocalReader<MessageShape<D>>) : undefined;
+    };
     return new ServiceClient(this.vnic, this.#o.registry, { name, area, type }, local);
   }
 
