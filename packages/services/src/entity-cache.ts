@@ -138,12 +138,13 @@ export class EntityCache<T extends Message = Message> {
   /**
    * Runs an L8QL query over the held entities, or over those `visible` keeps (a user's scope: then the
    * paging and the total are of what the user may see). An unfiltered query repeated is answered from
-   * the query cache until the next change. The items are copies.
+   * the query cache until the next change. The items are copies unless `copy` is false (internal callers
+   * that only read them, such as an encoder: then they are the cache's own, not to be changed or kept).
    * @throws L8_ERR_QUERY, L8_ERR_UNKNOWN_TYPE
    */
-  query(text: string, visible?: (items: T[]) => T[]): QueryResult<T> {
+  query(text: string, visible?: (items: T[]) => T[], copy = true): QueryResult<T> {
     const r = visible === undefined ? this.#cached(text) : runQuery(this.#registry, text, visible(this.#entities()));
-    return { ...r, items: r.items.map((m) => deepClone(this.#desc, m) as T) };
+    return copy ? { ...r, items: r.items.map((m) => deepClone(this.#desc, m) as T) } : r;
   }
 
   #cached(text: string): QueryResult<T> {

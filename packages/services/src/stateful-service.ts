@@ -165,7 +165,7 @@ export class StatefulInstance<T extends Message = Message> {
 
   async #get(m: Incoming, who: UserIdentity | undefined): Promise<Payload> {
     const req = m.json<GetRequest>() ?? {};
-    const page = await this.#read(req, who);
+    const page = await this.#read(req, who, false); // encoded at once: no copy needed
     return envelopeOf(this.#h.registry, this.desc, page.states, page.total, req.q);
   }
 
@@ -178,24 +178,32 @@ export class StatefulInstance<T extends Message = Message> {
     this.#h.counters.requests++;
     try {
       const who = await authorize(this.#h.provider, this.sla, { action: Action.GET, identity });
-      return await this.#read(req, who);
+      return await this.#read(req, who, true);
     } catch (err) {
       this.#h.counters.errors++;
       throw err;
     }
   }
 
-  async #read(req: GetRequest, who: UserIdentity | undefined): Promise<{ states: State<T>[]; total: number }> {
+  /** The states a GET asks for; `copy`: copies for a caller in this process, else the cache's own (encoded at once). */
+  async #read(
+    req: GetRequest,
+    who: UserIdentity | undefined,
+    copy: boolean,
+  ): Promise<{ states: State<T>[]; total: number }> {
     await this.#ready;
     const see = visibility<T>(this.#h.provider, this.sla, who);
-    if (req.q !== undefined) return this.#query(req.q, see);
+    if (req.q !== undefined) return this.#query(req.q, see, copy);
     const key = req.key ?? (req.unique && this.cache.byUnique(req.unique.fields, req.unique.value));
     const held = key === undefined ? undefined : this.cache.held(key);
     // an entity the caller may not see is missing for it: the answer must not tell the two apart
     if (key === undefined || held === undefined || (see !== undefined && see([held.entity]).length === 0)) {
       throw l8error('L8_ERR_NOT_FOUND', `${this.desc.name} ${JSON.stringify(req)} does not exist`, { data: req });
     }
-    return { states: [{ key, entity: this.cache.get(key) as T, version: held.version }], total: 1 };
+    return {
+      states: [{ key, entity: copy ? (this.cache.get(key) as T) : held.entity, version: held.version }],
+      total: 1,
+    };
   }
 
   /** This instance's answer for its share of a map-reduce (over what `who` may see). */
@@ -209,8 +217,8 @@ export class StatefulInstance<T extends Message = Message> {
     return mapShare(this.desc, states, req, custom) as Payload;
   }
 
-  #query(q: string, see: ((items: T[]) => T[]) | undefined): { states: State<T>[]; total: number } {
-    const r = this.cache.query(q, see);
+  #query(q: string, see: ((items: T[]) => T[]) | undefined, copy: boolean): { states: State<T>[]; total: number } {
+    const r = this.cache.query(q, see, copy);
     const max = this.sla.maxResult ?? 10_000;
     if (r.items.length > max) {
       throw l8error('L8_ERR_LIMIT', `${r.items.length} items is over the result maximum of ${max}: add a limit`, {
