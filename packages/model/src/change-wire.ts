@@ -2,7 +2,7 @@
  * The binary form of change sets (`layer8.model.v1.ChangeSetWire`). Paths travel as field numbers plus keys,
  * values in a typed oneof so that zeros, false and empty strings stay explicit.
  */
-import { type DescField, type DescMessage, fromBinary, isMessage, ScalarType } from '@bufbuild/protobuf';
+import { type DescField, type DescMessage, isMessage, ScalarType } from '@bufbuild/protobuf';
 import { l8error } from '@layer8/protocol';
 import type { ChangeSet } from './change-set.ts';
 import { binaryOf } from './codec.ts';
@@ -133,7 +133,7 @@ const WIDEN: Record<ScalarCase, (v: unknown) => unknown> = {
 export function decodeChangeSet(registry: TypeRegistry, bytes: Uint8Array): ChangeSet {
   let wire: ChangeSetWire;
   try {
-    wire = fromBinary(ChangeSetWireSchema, bytes);
+    wire = binaryOf(ChangeSetWireSchema).decode(bytes) as typeof wire;
   } catch (err) {
     throw l8error('L8_ERR_DECODE', `change set does not decode: ${(err as Error).message}`, { cause: err });
   }
@@ -196,7 +196,7 @@ function valueFromWire(field: DescField, value: WireValue, index: number): unkno
   if (field.message !== undefined) {
     if (value.case !== 'messageValue') throw decodeError(index, `expected a ${field.message.typeName} value`);
     try {
-      return fromBinary(field.message, value.value);
+      return binaryOf(field.message).decode(value.value);
     } catch (err) {
       throw decodeError(index, (err as Error).message);
     }

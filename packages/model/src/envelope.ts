@@ -2,9 +2,9 @@
  * The envelope: the request and response payload of services. A list of keyed items, each a model value or
  * the error that replaced it, with metadata counts, an optional L8QL query and paging.
  */
-import { create, fromBinary, type Message, toBinary } from '@bufbuild/protobuf';
+import { create, type Message } from '@bufbuild/protobuf';
 import { ContentType, l8error, type WireError } from '@layer8/protocol';
-import { decodeJson, encodeJson, type PayloadContentType } from './codec.ts';
+import { binaryOf, decodeJson, encodeJson, type PayloadContentType } from './codec.ts';
 import {
   type EnvelopeItemWire,
   EnvelopeItemWireSchema,
@@ -85,7 +85,7 @@ export function encodeEnvelope(registry: TypeRegistry, envelope: Envelope): Uint
     ...(envelope.paging === undefined ? {} : { paging: envelope.paging }),
   });
   if (envelope.query !== undefined) wire.query = envelope.query;
-  return toBinary(EnvelopeWireSchema, wire);
+  return binaryOf(EnvelopeWireSchema).encode(wire);
 }
 
 function itemToWire(registry: TypeRegistry, item: EnvelopeItem): EnvelopeItemWire {
@@ -114,7 +114,7 @@ function itemToWire(registry: TypeRegistry, item: EnvelopeItem): EnvelopeItemWir
 export function decodeEnvelope(registry: TypeRegistry, bytes: Uint8Array): Envelope {
   let wire: EnvelopeWire;
   try {
-    wire = fromBinary(EnvelopeWireSchema, bytes);
+    wire = binaryOf(EnvelopeWireSchema).decode(bytes) as typeof wire;
   } catch (err) {
     throw l8error('L8_ERR_DECODE', `envelope does not decode: ${(err as Error).message}`, { cause: err });
   }

@@ -3,10 +3,11 @@
  * Post and put carry the full entity, patch carries a change set, delete only the key. Each source numbers
  * its sets without gaps so receivers can spot a loss ({@link SequenceTracker}).
  */
-import { create, fromBinary, type Message, toBinary } from '@bufbuild/protobuf';
+import { create, type fromBinary, type Message } from '@bufbuild/protobuf';
 import { ContentType, l8error } from '@layer8/protocol';
 import { applyChangeSet, type ChangeSet, checkVersion, type Versioned } from './change-set.ts';
 import { changeSetFromWire, changeSetToWire } from './change-wire.ts';
+import { binaryOf } from './codec.ts';
 import { NotificationSetWireSchema, NotificationKind as WireKind } from './gen/layer8/model/v1/delta_pb.ts';
 import type { TypeRegistry } from './registry.ts';
 
@@ -65,7 +66,7 @@ export function encodeNotificationSet(registry: TypeRegistry, n: NotificationSet
     entity: needsEntity ? entry.codec.encode(n.entity as Message, ContentType.PROTOBUF) : new Uint8Array(0),
   });
   if (n.kind === 'patch') wire.changeSet = changeSetToWire(registry, n.changeSet as ChangeSet, true);
-  return toBinary(NotificationSetWireSchema, wire);
+  return binaryOf(NotificationSetWireSchema).encode(wire);
 }
 
 /**
@@ -76,7 +77,7 @@ export function encodeNotificationSet(registry: TypeRegistry, n: NotificationSet
 export function decodeNotificationSet(registry: TypeRegistry, bytes: Uint8Array): NotificationSet {
   let wire: ReturnType<typeof fromBinary<typeof NotificationSetWireSchema>>;
   try {
-    wire = fromBinary(NotificationSetWireSchema, bytes);
+    wire = binaryOf(NotificationSetWireSchema).decode(bytes) as typeof wire;
   } catch (err) {
     throw l8error('L8_ERR_DECODE', `notification set does not decode: ${(err as Error).message}`, { cause: err });
   }
