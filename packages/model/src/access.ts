@@ -1,5 +1,5 @@
 /** Get, set and delete by property path, creating missing parents on set. */
-import { type DescField, type DescMessage, isMessage, type Message } from '@bufbuild/protobuf';
+import { create, type DescField, type DescMessage, isMessage, type Message } from '@bufbuild/protobuf';
 import {
   type ReflectList,
   type ReflectMap,
@@ -7,6 +7,7 @@ import {
   reflect,
   scalarZeroValue,
 } from '@bufbuild/protobuf/reflect';
+import { isWrapperDesc } from '@bufbuild/protobuf/wkt';
 import { l8error } from '@layer8/protocol';
 import { mapKeyOf, type ResolvedPath, type ResolvedStep, resolvePath, type StepKey } from './resolve.ts';
 
@@ -37,9 +38,25 @@ export function getPath(desc: DescMessage, message: Message, path: PathLike): un
  *   not fit the field.
  */
 export function setPath(desc: DescMessage, message: Message, path: PathLike, value: unknown): void {
-  const bound = bind(desc, path);
+  const full = bind(desc, path);
+  const bound = wrapperValue(full);
+  const last = bound.steps.at(-1) as ResolvedStep;
+  const v = bound === full ? value : create(last.field.message as DescMessage, { value } as never);
   const parent = walk(reflect(desc, message as never), bound, true) as ReflectMessage;
-  guard(bound, () => writeStep(parent, bound.steps.at(-1) as ResolvedStep, value));
+  guard(bound, () => writeStep(parent, last, v));
+}
+
+/**
+ * `x.value` of a `google.protobuf.*Value` field `x`: the message holds such a field unwrapped (the value
+ * itself), and reflection hands out a detached wrapper for it, so a write through `value` would be lost.
+ * The path is cut to `x`, whose value is then the wrapped one.
+ */
+function wrapperValue(path: ResolvedPath): ResolvedPath {
+  const owner = path.steps.at(-2);
+  const last = path.steps.at(-1);
+  const wrapper = owner?.field.fieldKind === 'message' && owner.key === undefined && isWrapperDesc(owner.field.message);
+  if (!wrapper || last?.field.name !== 'value') return path;
+  return { ...path, steps: path.steps.slice(0, -1) };
 }
 
 /**
@@ -49,6 +66,13 @@ export function setPath(desc: DescMessage, message: Message, path: PathLike, val
  */
 export function deletePath(desc: DescMessage, message: Message, path: PathLike): void {
   const bound = bind(desc, path);
+  const cut = wrapperValue(bound);
+  if (cut !== bound) {
+    // the value of a wrapper goes back to zero; the wrapper stays set
+    const field = (cut.steps.at(-1) as ResolvedStep).field as DescField & { message: DescMessage };
+    if (getPath(desc, message, cut) !== undefined) setPath(desc, message, cut, create(field.message));
+    return;
+  }
   const parent = walk(reflect(desc, message as never, false), bound, false);
   if (parent !== undefined) removeStep(parent, bound.steps.at(-1) as ResolvedStep);
 }

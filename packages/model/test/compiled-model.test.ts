@@ -15,6 +15,7 @@ import {
   OrderSchema,
   SeatSchema,
   WithLongStringSchema,
+  WithWrapperSchema,
 } from '@layer8/fixtures';
 import fc from 'fast-check';
 import { file_layer8_model_v1_delta } from '../src/gen/layer8/model/v1/delta_pb.ts';
@@ -122,9 +123,8 @@ describe('compiled diff', () => {
     }
   });
 
-  // Not WithWrapper: applyChanges does not set through an unwrapped google.protobuf.*Value (`name.value`).
   test('applying the changes to before gives after (PUT), or after merged into before (PATCH)', () => {
-    for (const desc of [OrderSchema, AllTypesSchema, SeatSchema] as DescMessage[]) {
+    for (const desc of [OrderSchema, AllTypesSchema, SeatSchema, WithWrapperSchema] as DescMessage[]) {
       fc.assert(
         fc.property(pairArb(desc), ([a, b]) => {
           for (const mode of modes) {
