@@ -14,8 +14,20 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'node_modules/.bin');
-/** The packages a user installs, dependencies first (cli needs vnet). */
-const PACKAGES = ['protocol', 'link', 'security', 'health', 'model', 'store', 'vnet', 'vnic', 'services', 'cli'];
+/** The packages a user installs, dependencies first (cli needs vnet and gateway). */
+const PACKAGES = [
+  'protocol',
+  'link',
+  'security',
+  'health',
+  'model',
+  'store',
+  'vnet',
+  'vnic',
+  'services',
+  'gateway',
+  'cli',
+];
 
 /** Runs a command; throws with its output when it fails. Returns stdout. */
 function run(cmd, args, cwd) {
@@ -124,6 +136,7 @@ import { DevProvider } from '@layer8/security';
 import { VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
 import { ServiceManager } from '@layer8/services';
+import { Gateway } from '@layer8/gateway';
 import { memoryStore } from '@layer8/store';
 import { file_shop_v1_order, OrderSchema } from './gen/shop/v1/order_pb.js';
 
@@ -144,6 +157,12 @@ const vnic = new VNic({ provider, vnet: '127.0.0.1:1' });
 await vnic.close();
 assert.equal(typeof buildProgram, 'function');
 assert.equal(typeof ServiceManager, 'function');
+const gateway = new Gateway({ vnic, port: 0 });
+const { url } = await gateway.start();
+assert.deepEqual(await (await fetch(\`\${url}/l8\`)).json(), { services: [] });
+assert.equal((await (await fetch(\`\${url}/openapi.json\`)).json()).openapi, '3.1.0');
+assert.equal((await fetch(\`\${url}/docs/assets/swagger-ui-bundle.js\`)).status, 200);
+await gateway.close();
 const store = memoryStore({ type: OrderSchema, registry: new TypeRegistry().register(file_shop_v1_order) });
 await store.put({ key: '1', version: 1, item: { $typeName: 'shop.v1.Order', id: 1n, customerId: 'c1' } });
 assert.equal((await store.get('1'))?.version, 1);
@@ -156,6 +175,7 @@ import { encodeMessage, Kind, type NodeId, newNodeId } from '@layer8/protocol';
 import { DevProvider, type SecurityProvider } from '@layer8/security';
 import { VNet, type VNetOptions } from '@layer8/vnet';
 import { VNic, type VNicOptions } from '@layer8/vnic';
+import { Gateway, type GatewayOptions } from '@layer8/gateway';
 import { file_shop_v1_order, type Order } from './gen/shop/v1/order_pb.js';
 
 const provider: SecurityProvider = new DevProvider({ passphrase: 'layer8-local-dev-only' });
@@ -168,6 +188,8 @@ export const frame: Buffer = encodeMessage({ kind: Kind.NOTIFY, source: id, serv
 export const hello: NodeHello['role'] = 'vnic';
 export const keys: ModelKeys = new TypeRegistry().register(file_shop_v1_order).get('shop.v1.Order').keys;
 export const order: Pick<Order, 'id' | 'customerId'> = { id: 1n, customerId: 'c1' };
+const gatewayOptions: GatewayOptions = { vnic: nodes[1], port: 0, maxTimeoutMs: 5000 };
+export const gateway: Gateway = new Gateway(gatewayOptions);
 `;
 
 function typeCheck(app) {

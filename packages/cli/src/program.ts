@@ -2,6 +2,7 @@ import { toL8Error } from '@layer8/protocol';
 import { Command } from 'commander';
 import { callCommand } from './commands/call.ts';
 import { demoCommand } from './commands/demo.ts';
+import { gatewayStartCommand } from './commands/gateway-start.ts';
 import { healthCommand, servicesCommand } from './commands/inspect.ts';
 import { securityExportCommand } from './commands/security-export.ts';
 import { securityInitCommand, securityIssueCommand } from './commands/security-init.ts';
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIo): Command {
   servicesCommand(program, io);
   callCommand(program, io);
   demoCommand(program, io);
+  gatewayStartCommand(program.command('gateway').description('run the REST and OpenAPI gateway of the overlay'), io);
   return program;
 }
 

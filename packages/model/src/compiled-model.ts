@@ -9,7 +9,13 @@ import { type DescField, type DescMessage, type Message, protoInt64 } from '@buf
 import { genClone } from './compiled-clone.ts';
 import { genDiff } from './compiled-diff.ts';
 import { runtime } from './compiled-runtime.ts';
-import type { Change } from './diff.ts';
+
+/** A change as diff.ts's `Change` (declared here, structurally, so that diff.ts can import this module). */
+interface Change {
+  readonly path: string;
+  readonly op: 'set' | 'delete';
+  readonly value?: unknown;
+}
 
 /** The compiled diff and clone of one message type. */
 export interface CompiledModel {

@@ -1,0 +1,92 @@
+import { Gateway, type GatewayLogger } from '@layer8/gateway';
+import { l8error } from '@layer8/protocol';
+import { VNic } from '@layer8/vnic';
+import type { Command } from 'commander';
+import type { CliIo } from '../io.ts';
+import { providerFrom, type SecurityFlags } from '../providers.ts';
+
+interface GatewayStartFlags extends SecurityFlags {
+  readonly host: string;
+  readonly port: string;
+  readonly vnet?: string;
+  readonly alias: string;
+  readonly defaultTimeout: string;
+  readonly maxTimeout: string;
+  readonly bodyLimit: string;
+  readonly connectTimeout: string;
+}
+
+/** `l8 gateway start`: joins the overlay and serves REST and OpenAPI until SIGINT or SIGTERM. */
+export function gatewayStartCommand(parent: Command, io: CliIo): void {
+  parent
+    .command('start')
+    .description('serve the web-exposed services of the overlay as REST, with OpenAPI at /openapi.json and /docs')
+    .option('--host <host>', 'HTTP listen address', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (0 picks a free one)', '8080')
+    .option('--vnet <host:port|path>', 'VNet to join (default: L8_VNET, the local unix socket, then 127.0.0.1:26000)')
+    .option(
+      '--security <dir>',
+      'overlay directory made by `l8 security init` (default: L8_SECURITY, ~/.layer8/security)',
+    )
+    .option('--node <name>', 'certificate name of this node in the overlay (default: L8_NODE, the host name)')
+    .option('--dev', 'dev provider with the built-in public passphrase (no TLS, loopback only)')
+    .option('--dev-passphrase-file <file>', 'dev provider with the passphrase in FILE (or set L8_DEV_PASSPHRASE)')
+    .option('--alias <name>', 'name of the gateway node in health', 'l8-gateway')
+    .option('--default-timeout <ms>', 'deadline of a request without an x-l8-timeout-ms header', '10000')
+    .option('--max-timeout <ms>', 'largest deadline a request may ask for', '60000')
+    .option('--body-limit <bytes>', 'largest request body', String(1024 * 1024))
+    .option('--connect-timeout <ms>', 'deadline to join the overlay', '10000')
+    .action(async (flags: GatewayStartFlags) => {
+      const vnic = new VNic({
+        provider: providerFrom(flags, io.env, io.warn),
+        env: io.env,
+        alias: flags.alias,
+        connectTimeoutMs: whole(flags.connectTimeout, '--connect-timeout', 1),
+        ...(flags.vnet === undefined ? {} : { vnet: flags.vnet }),
+      });
+      try {
+        await vnic.connect();
+        await serve(vnic, flags, io);
+      } finally {
+        await vnic.close();
+      }
+      io.out('l8 gateway stopped');
+    });
+}
+
+async function serve(vnic: VNic, flags: GatewayStartFlags, io: CliIo): Promise<void> {
+  const gateway = new Gateway({
+    vnic,
+    host: flags.host,
+    port: whole(flags.port, '--port', 0),
+    defaultTimeoutMs: whole(flags.defaultTimeout, '--default-timeout', 1),
+    maxTimeoutMs: whole(flags.maxTimeout, '--max-timeout', 1),
+    bodyLimit: whole(flags.bodyLimit, '--body-limit', 1),
+    logger: cliLogger(io),
+  });
+  try {
+    const { url } = await gateway.start();
+    io.out(`l8 gateway ${vnic.id} listening on ${url} (OpenAPI ${url}/openapi.json, docs ${url}/docs)`);
+    await io.untilStopped();
+  } finally {
+    await gateway.close();
+  }
+}
+
+/** A whole number ≥ `min` from a flag. @throws L8_ERR_INVALID_ARGUMENT */
+function whole(text: string, flag: string, min: number): number {
+  const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= min)) throw l8error('L8_ERR_INVALID_ARGUMENT', `${flag} must be a whole number ≥ ${min}, not ${text}`);
+  return n;
+}
+
+/** One line per event: routes changing, conflicts and failures (the listening line is the CLI's own). */
+function cliLogger(io: CliIo): GatewayLogger {
+  const line = (o: object, m?: string) =>
+    `${m ?? ''} ${JSON.stringify(o, (_k, v) => (v instanceof Error ? v.message : v))}`;
+  return {
+    info: (o, m) => (m === 'gateway listening' ? undefined : io.out(line(o, m))),
+    warn: (o, m) => io.warn(line(o, m)),
+    error: (o, m) => io.warn(line(o, m)),
+  };
+}

@@ -1,0 +1,12 @@
+/** @layer8/gateway: REST and OpenAPI 3.1 for the web-exposed services of an overlay (docs/gateway.md). */
+
+export { checkAnswer, checkDescriptor, DESCRIPTOR_LIMITS, fingerprint, modelKey } from './descriptor-check.ts';
+export { Directory, type DirectoryCounters, type DirectoryOptions, type GatewayLogger } from './directory.ts';
+export { DOCS_PATH, OPENAPI_PATH } from './docs-page.ts';
+export { Gateway, type GatewayAddress, type GatewayCounters, type GatewayOptions } from './gateway.ts';
+export { type ErrorBody, HTTP_STATUS, RETRY_AFTER_SECONDS, statusOf } from './http-errors.ts';
+export { enumSchema, type JsonSchema, SchemaBuilder } from './json-schema.ts';
+export { collectionPath, type OpenApiDocument, type OpenApiInfo, openApiOf } from './openapi.ts';
+export { MAX_QUERY_CHARS, type PagedQuery, pagedQuery, type QueryParams } from './query.ts';
+export { CORRELATION_HEADER, TIMEOUT_HEADER, TRACEPARENT_HEADER } from './request-context.ts';
+export { buildModel, type Route, type RouteModel, routeKey, winner } from './route.ts';
