@@ -1,7 +1,7 @@
 /**
  * One service instance of `l8 demo`, run as its own process by the demo:
  * `demo-node <vnet socket> <security dir> <node> <service> <data dir> [seed]`. Joins the VNet with the
- * node's certificate, activates the service (SQLite under the data dir), with `seed` writes the demo
+ * node's certificate, activates the service (SQLite under the data dir, published by the gateway), with `seed` writes the demo
  * items, prints `serving`, and stops on SIGINT, SIGTERM or when the demo (its IPC parent) goes away.
  */
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
@@ -33,7 +33,8 @@ const stop = (): Promise<void> =>
 for (const s of ['SIGINT', 'SIGTERM', 'disconnect'] as const) process.once(s, () => void stop());
 
 await vnic.connect();
-await services.activate({ name: service, type: type.desc, storage: { sqlite: data } });
+const web = { actions: ['post', 'put', 'patch', 'delete', 'get'] as const };
+await services.activate({ name: service, type: type.desc, storage: { sqlite: data }, web });
 if (seed === 'seed') {
   const client = services.client(service, 0, type.desc);
   for (const item of DEMO_ITEMS[service] ?? []) await client.put(fromJson(type.desc, item as JsonValue));

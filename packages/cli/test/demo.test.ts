@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { children, l8, spawnL8, tempDir } from './cli-kit.ts';
 
@@ -22,7 +23,9 @@ function alive(pid: number): boolean {
   }
 }
 
-test('l8 demo: every printed command works, and SIGINT leaves no process behind', { timeout: 120_000 }, async () => {
+test('l8 demo: every printed command (l8 and curl through the gateway) works, and SIGINT leaves no process behind', {
+  timeout: 120_000,
+}, async () => {
   const data = tempDir('l8-demo-');
   const { child, match } = await spawnL8(['demo', '--data', data], /([\s\S]*)l8 demo ready/);
   const printed = match[1] ?? '';
@@ -42,6 +45,18 @@ test('l8 demo: every printed command works, and SIGINT leaves no process behind'
       assert.doesNotMatch(r.out, /\.changes/, 'change streams are not listed as services');
     }
   }
+  const curls = printed.split('\n').filter((l) => l.startsWith('  curl '));
+  assert.equal(curls.length, 4, printed);
+  const answers = curls.map((line) => execFileSync('sh', ['-c', line], { encoding: 'utf8' }));
+  assert.deepEqual(
+    (JSON.parse(answers[0] as string) as { items: { id: string }[] }).items.map((i) => i.id),
+    ['1', '3'],
+    'the L8QL query through the gateway',
+  );
+  assert.equal((JSON.parse(answers[1] as string) as { item: { city: string } }).item.city, 'Lisbon');
+  assert.equal((JSON.parse(answers[2] as string) as { version: number }).version, 1);
+  assert.equal(answers[3]?.trim(), '204', 'the DELETE answers 204');
+  assert.match(printed, /REST and OpenAPI: http:\/\/127\.0\.0\.1:\d+\/docs/);
   // what the commands did shows through the overlay: the order written via one VNet and deleted via the other is gone
   const [first] = commands;
   const join = first?.slice(first.indexOf('--vnet')) ?? [];

@@ -7,6 +7,7 @@ import { initSecurity, TlsProvider } from '@layer8/security';
 import { VNet } from '@layer8/vnet';
 import type { Command } from 'commander';
 import { DEMO_SERVICES } from '../demo-data.ts';
+import { type DemoGateway, GATEWAY_NODE, startDemoGateway } from '../demo-gateway.ts';
 import type { CliIo } from '../io.ts';
 
 /** The VNets of the demo: name and loopback address. */
@@ -29,13 +30,16 @@ export function demoCommand(program: Command, io: CliIo): void {
     .command('demo')
     .description('run a demo overlay: two TLS VNets (127.0.0.2, 127.0.0.3) with Orders and Seats services')
     .option('--data <dir>', 'where the overlay CA, the sockets and the SQLite files go', '.l8/demo')
-    .action(async (flags: { data: string }) => {
+    .option('--gateway-port <port>', 'port of the REST gateway on 127.0.0.1 (a free one when taken)', '8080')
+    .action(async (flags: { data: string; gatewayPort: string }) => {
       const data = resolve(flags.data);
       const security = await overlayOf(data);
       const demo = new Demo(data, security, io);
       try {
         await demo.start();
+        const gateway = await demo.startGateway(portOf(flags.gatewayPort));
         printTryNext(io, demo.vnets, security);
+        printWeb(io, gateway.url);
         io.out('l8 demo ready (Ctrl-C stops it)');
         await io.untilStopped();
       } finally {
@@ -49,7 +53,7 @@ export function demoCommand(program: Command, io: CliIo): void {
 async function overlayOf(data: string): Promise<string> {
   const dir = join(data, 'security');
   if (existsSync(join(dir, 'ca.crt'))) return dir;
-  const nodes = [CLI_NODE, ...DEMO_SERVICES.flatMap((s) => VNETS.map((_, i) => nodeName(s, i)))];
+  const nodes = [CLI_NODE, GATEWAY_NODE, ...DEMO_SERVICES.flatMap((s) => VNETS.map((_, i) => nodeName(s, i)))];
   await initSecurity({ dir, vnets: VNETS.map((v) => v.name), nodes });
   return dir;
 }
@@ -61,6 +65,7 @@ class Demo {
   readonly #data: string;
   readonly #security: string;
   readonly #io: CliIo;
+  #gateway: DemoGateway | undefined;
 
   constructor(data: string, security: string, io: CliIo) {
     this.#data = data;
@@ -111,8 +116,18 @@ class Demo {
     });
   }
 
-  /** Stops every service process (and waits for each to exit), then the VNets. Idempotent. */
+  /** Starts the REST gateway on the first VNet; resolves once it publishes every demo service. */
+  async startGateway(port: number): Promise<DemoGateway> {
+    const socket = this.vnets[0]?.addresses.unix as string;
+    const o = { socket, security: this.#security, port, services: DEMO_SERVICES, timeoutMs: START_MS, io: this.#io };
+    this.#gateway = await startDemoGateway(o);
+    this.#io.out(`l8 demo: the gateway listens on ${this.#gateway.url}`);
+    return this.#gateway;
+  }
+
+  /** Stops the gateway and every service process (and waits for each to exit), then the VNets. Idempotent. */
   async close(): Promise<void> {
+    await this.#gateway?.close();
     await Promise.all(this.#children.map(stopChild));
     await Promise.all(this.vnets.map((v) => v.close()));
   }
@@ -178,5 +193,29 @@ function printTryNext(io: CliIo, vnets: readonly VNet[], security: string): void
     `call Orders 0 delete 4 ${join1}`,
   ]) {
     io.out(`  npx l8 ${cmd}`);
+  }
+}
+
+/** A TCP port from the command line. @throws L8_ERR_INVALID_ARGUMENT */
+function portOf(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', `--gateway-port ${text} is not a TCP port`);
+  }
+  return port;
+}
+
+/** The gateway's pages and curl commands that work as printed. */
+function printWeb(io: CliIo, url: string): void {
+  const open = `select * from Order where status = 1`;
+  const order = '{"id":"5","number":"A-5","customerId":"c2","status":"STATUS_OPEN","city":"Lisbon"}';
+  io.out(`REST and OpenAPI: ${url}/docs (the document: ${url}/openapi.json)`);
+  for (const cmd of [
+    `curl -s ${q(`${url}/l8/0/Orders?q=${encodeURIComponent(open)}`)}`,
+    `curl -s -X POST -H 'content-type: application/json' -d ${q(order)} ${url}/l8/0/Orders`,
+    `curl -s ${url}/l8/0/Orders/5`,
+    `curl -s -X DELETE ${url}/l8/0/Orders/5 -w '%{http_code}\\n'`,
+  ]) {
+    io.out(`  ${cmd}`);
   }
 }
