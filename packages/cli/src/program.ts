@@ -6,6 +6,7 @@ import { gatewayStartCommand } from './commands/gateway-start.ts';
 import { healthCommand, servicesCommand } from './commands/inspect.ts';
 import { securityExportCommand } from './commands/security-export.ts';
 import { securityInitCommand, securityIssueCommand } from './commands/security-init.ts';
+import { topCommand } from './commands/top.ts';
 import { vnetStartCommand } from './commands/vnet-start.ts';
 import type { CliIo } from './io.ts';
 
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIo): Command {
   securityExportCommand(security, io);
   healthCommand(program, io);
   servicesCommand(program, io);
+  topCommand(program, io);
   callCommand(program, io);
   demoCommand(program, io);
   gatewayStartCommand(program.command('gateway').description('run the REST and OpenAPI gateway of the overlay'), io);

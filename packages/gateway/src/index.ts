@@ -10,3 +10,11 @@ export { collectionPath, type OpenApiDocument, type OpenApiInfo, openApiOf } fro
 export { MAX_QUERY_CHARS, type PagedQuery, pagedQuery, type QueryParams } from './query.ts';
 export { CORRELATION_HEADER, TIMEOUT_HEADER, TRACEPARENT_HEADER } from './request-context.ts';
 export { buildModel, type Route, type RouteModel, routeKey, winner } from './route.ts';
+export {
+  MAX_EVENTS,
+  type NodeView,
+  type ServiceView,
+  type SystemEvent,
+  SystemFeed,
+  type SystemView,
+} from './system-feed.ts';
