@@ -12,6 +12,7 @@ import {
 } from '@layer8/protocol';
 import { headerFits, type VNicDrops } from './dispatch.ts';
 import { Incoming } from './payload.ts';
+import { SeqTable } from './seq-table.ts';
 
 /** One request waiting for its reply. */
 interface Waiter {
@@ -58,7 +59,8 @@ export function isSourceOf(id: Uint8Array, frame: Buffer): boolean {
  * is not empty.
  */
 export class PendingTable {
-  readonly #waiting = new Map<number, Waiter>();
+  /** Not a Map: see {@link SeqTable} (a Map's replaced tables kept every request alive through young GCs). */
+  readonly #waiting = new SeqTable<Waiter>();
   readonly #max: number;
   readonly #idBytes: (node: NodeId) => Uint8Array;
   readonly #fill: (pool: Uint32Array) => void;
@@ -159,12 +161,12 @@ export class PendingTable {
 
   /** Fails every request to `node` (it became unreachable or was removed). */
   failNode(node: NodeId, error: L8Error): void {
-    for (const [seq, w] of this.#waiting) if (w.node === node) this.fail(seq, error);
+    for (const seq of this.#waiting.keys()) if (this.#waiting.get(seq)?.node === node) this.fail(seq, error);
   }
 
   /** Fails every request. */
   failAll(error: L8Error): void {
-    for (const seq of [...this.#waiting.keys()]) this.fail(seq, error);
+    for (const seq of this.#waiting.keys()) this.fail(seq, error);
   }
 
   #finish(seq: number, w: Waiter): void {
@@ -199,8 +201,11 @@ export class PendingTable {
 
   #sweep(): void {
     const now = performance.now();
-    for (const [seq, w] of this.#waiting) {
-      if (w.deadline <= now) this.fail(seq, l8error('L8_ERR_TIMEOUT', `no reply from ${w.node} within the deadline`));
+    for (const seq of this.#waiting.keys()) {
+      const w = this.#waiting.get(seq);
+      if (w !== undefined && w.deadline <= now) {
+        this.fail(seq, l8error('L8_ERR_TIMEOUT', `no reply from ${w.node} within the deadline`));
+      }
     }
   }
 }
