@@ -91,6 +91,7 @@ export class ServiceManager {
     if (r === undefined) return false;
     this.#running.delete(k);
     this.#web.update();
+    if (r.instance instanceof StatefulInstance) r.instance.close();
     for (const s of r.subs) s.close();
     r.stopHealth();
     await r.store?.close();

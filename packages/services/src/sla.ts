@@ -99,9 +99,15 @@ export interface ServiceCounters {
   ignored: number;
   /** Entities fetched from a peer to close a gap or to recover. */
   fetched: number;
+  /**
+   * Change notifications never sent: the link refused them for so long that the outbox filled up. The
+   * other instances learn of those writes only when they recover from this one (after a partition or a
+   * restart) or when the key is written again.
+   */
+  unsent: number;
 }
 
 /** A fresh set of zero counters. */
 export function newCounters(): ServiceCounters {
-  return { items: 0, requests: 0, errors: 0, replicated: 0, ignored: 0, fetched: 0 };
+  return { items: 0, requests: 0, errors: 0, replicated: 0, ignored: 0, fetched: 0, unsent: 0 };
 }

@@ -10,6 +10,7 @@ import { EntityCache, type Held } from './entity-cache.ts';
 import { GroupCommit } from './group-commit.ts';
 import { IdempotencyWindow } from './idempotency.ts';
 import { type MapRequest, mapShare } from './map-reduce.ts';
+import { Outbox } from './outbox.ts';
 import { Replica } from './replica.ts';
 import type { ServiceCounters, ServiceLevelAgreement } from './sla.ts';
 import { SyncPeer } from './sync.ts';
@@ -66,6 +67,8 @@ export class StatefulInstance<T extends Message = Message> {
   readonly #codec: ModelCodec;
   #sequence = 0;
   readonly #idem: IdempotencyWindow;
+  /** The change notifications on their way to the other instances (kept and resent under back-pressure). */
+  readonly #outbox: Outbox;
   /** Write-through to the store, one transaction per turn of the event loop (undefined without a store). */
   readonly #group: GroupCommit<T> | undefined;
   state: InstanceState = 'recovering';
@@ -101,6 +104,11 @@ export class StatefulInstance<T extends Message = Message> {
       fetch,
     });
     this.#group = host.store === undefined ? undefined : new GroupCommit(host.store as Store<T>);
+    const stream = { service: changesOf(sla.name), area: sla.area ?? 0 };
+    this.#outbox = new Outbox({
+      send: (bytes) => host.vnic.multicast(stream, bytes),
+      dropped: () => host.counters.unsent++,
+    });
     this.#idem = new IdempotencyWindow(sla.idempotencyWindowMs ?? 600_000);
     this.#ready = new Promise((resolve) => {
       this.#serve = resolve;
@@ -252,10 +260,11 @@ export class StatefulInstance<T extends Message = Message> {
 
   #publish(n: NotificationSet, bytes: Uint8Array): void {
     this.#h.emit(n);
-    try {
-      this.#h.vnic.multicast({ service: changesOf(this.sla.name), area: this.sla.area ?? 0 }, bytes);
-    } catch {
-      this.#h.counters.errors++; // the link is down: the others catch up through recovery when it returns
-    }
+    this.#outbox.send(bytes);
+  }
+
+  /** Stops what runs on its own (the outbox's retries); the manager closes the subscriptions and the store. */
+  close(): void {
+    this.#outbox.close();
   }
 }
