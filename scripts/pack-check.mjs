@@ -24,6 +24,7 @@ const PACKAGES = [
   'store',
   'vnet',
   'vnic',
+  'metrics',
   'services',
   'gateway',
   'cli',
@@ -135,6 +136,7 @@ import { decodeMessage, encodeMessage, Kind, newNodeId } from '@layer8/protocol'
 import { DevProvider } from '@layer8/security';
 import { VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
+import { newRegistry, registerVNetMetrics, serveMetrics } from '@layer8/metrics';
 import { ServiceManager } from '@layer8/services';
 import { Gateway } from '@layer8/gateway';
 import { memoryStore } from '@layer8/store';
@@ -152,6 +154,11 @@ assert.deepEqual(keys, { primary: ['id'], unique: [], nonUnique: [['customer_id'
 const provider = new DevProvider({ passphrase: 'layer8-local-dev-only', warn: () => {} });
 const vnet = new VNet({ provider, port: 0, socketPath: false });
 await vnet.start();
+const registry = newRegistry();
+registerVNetMetrics(registry, vnet);
+const metrics = await serveMetrics(registry, { port: 0 });
+assert.ok((await (await fetch(metrics.url)).text()).includes('layer8_vnet_links{link_kind="local"} 0'));
+await metrics.close();
 await vnet.close();
 const vnic = new VNic({ provider, vnet: '127.0.0.1:1' });
 await vnic.close();
@@ -175,13 +182,14 @@ import { encodeMessage, Kind, type NodeId, newNodeId } from '@layer8/protocol';
 import { DevProvider, type SecurityProvider } from '@layer8/security';
 import { VNet, type VNetOptions } from '@layer8/vnet';
 import { VNic, type VNicOptions } from '@layer8/vnic';
+import { newRegistry, VNicMetrics } from '@layer8/metrics';
 import { Gateway, type GatewayOptions } from '@layer8/gateway';
 import { file_shop_v1_order, type Order } from './gen/shop/v1/order_pb.js';
 
 const provider: SecurityProvider = new DevProvider({ passphrase: 'layer8-local-dev-only' });
 const address: LinkAddress = { host: '127.0.0.1', port: 26000 };
 const vnetOptions: VNetOptions = { provider, port: 0, socketPath: false, peers: [address] };
-const vnicOptions: VNicOptions = { provider, vnet: address };
+const vnicOptions: VNicOptions = { provider, vnet: address, observer: new VNicMetrics(newRegistry()) };
 export const nodes: [VNet, VNic] = [new VNet(vnetOptions), new VNic(vnicOptions)];
 const id: NodeId = newNodeId();
 export const frame: Buffer = encodeMessage({ kind: Kind.NOTIFY, source: id, service: 'orders' });

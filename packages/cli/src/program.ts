@@ -7,6 +7,7 @@ import { healthCommand, servicesCommand } from './commands/inspect.ts';
 import { securityExportCommand } from './commands/security-export.ts';
 import { securityInitCommand, securityIssueCommand } from './commands/security-init.ts';
 import { topCommand } from './commands/top.ts';
+import { usersCommand } from './commands/users.ts';
 import { vnetStartCommand } from './commands/vnet-start.ts';
 import type { CliIo } from './io.ts';
 
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIo): Command {
   securityInitCommand(security, io);
   securityIssueCommand(security, io);
   securityExportCommand(security, io);
+  usersCommand(program, io);
   healthCommand(program, io);
   servicesCommand(program, io);
   topCommand(program, io);

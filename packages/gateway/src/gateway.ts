@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { l8error } from '@layer8/protocol';
 import type { VNic } from '@layer8/vnic';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AuthApi, type AuthOptions } from './auth/auth-api.ts';
+import { withAuthPaths } from './auth/auth-openapi.ts';
 import { Directory, type GatewayLogger } from './directory.ts';
 import { DOCS_CSP, DOCS_PATH, DocsPage, OPENAPI_PATH } from './docs-page.ts';
 import { answerClientError, errorAnswer, HttpError } from './http-errors.ts';
@@ -10,6 +12,7 @@ import { type OpenApiDocument, openApiOf } from './openapi.ts';
 import type { QueryParams } from './query.ts';
 import { CORRELATION_HEADER, gatewaySpan, TRACEPARENT_HEADER, traceOf } from './request-context.ts';
 import { RestApi } from './rest.ts';
+import { type WsOptions, WsPush } from './ws-push.ts';
 
 /** Options of a {@link Gateway}. */
 export interface GatewayOptions {
@@ -34,6 +37,10 @@ export interface GatewayOptions {
   readonly title?: string;
   /** Deadline of one descriptor fetch from a node, ms. Default 5000. */
   readonly fetchTimeoutMs?: number;
+  /** The AAA endpoints under `/auth` (login, refresh, logout, TOTP; docs/gateway.md "AAA"). Default: none. */
+  readonly auth?: AuthOptions;
+  /** The WebSocket push endpoint `/ws`: origins, access cookie and limits (docs/gateway.md). */
+  readonly ws?: WsOptions;
 }
 
 /** Where a started gateway listens. */
@@ -69,6 +76,9 @@ export class Gateway {
   readonly #app: FastifyInstance;
   readonly #rest: RestApi;
   readonly #docs = new DocsPage();
+  readonly #auth: AuthApi | undefined;
+  /** The WebSocket push endpoint `/ws`. */
+  readonly push: WsPush;
   /** The gateway's span of each request, made when its id is. */
   readonly #spans = new WeakMap<IncomingMessage, string>();
   #openApi: { revision: number; doc: OpenApiDocument } | undefined;
@@ -85,8 +95,10 @@ export class Gateway {
     });
     const maxMs = options.maxTimeoutMs ?? 60_000;
     this.#rest = new RestApi(this.directory, options.vnic, { defaultMs: options.defaultTimeoutMs ?? 10_000, maxMs });
+    this.#auth = options.auth === undefined ? undefined : new AuthApi(options.auth);
     this.#app = this.#fastify();
     this.#routes();
+    this.push = new WsPush({ directory: this.directory, vnic: options.vnic, logger }, options.ws);
   }
 
   /**
@@ -103,6 +115,7 @@ export class Gateway {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await this.#started?.catch(() => undefined);
+      this.push.close();
       await this.#app.close();
       this.directory.close();
     })();
@@ -114,7 +127,8 @@ export class Gateway {
     const revision = this.directory.revision;
     if (this.#openApi?.revision !== revision) {
       const info = { version: `r${revision}`, ...(this.#o.title === undefined ? {} : { title: this.#o.title }) };
-      this.#openApi = { revision, doc: openApiOf(this.directory.routes(), info) };
+      const doc = openApiOf(this.directory.routes(), info);
+      this.#openApi = { revision, doc: this.#auth === undefined ? doc : withAuthPaths(doc) };
     }
     return this.#openApi.doc;
   }
@@ -132,6 +146,7 @@ export class Gateway {
     }
     const port = (this.#app.server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.push.attach(this.#app.server, url);
     this.#o.logger?.info({ url }, 'gateway listening');
     return { host, port, url };
   }
@@ -199,6 +214,7 @@ export class Gateway {
       return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
     });
     app.get('/l8', async () => ({ services: this.directory.routes().map(listing) }));
+    this.#auth?.register(app);
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.#serve(req, reply);
     app.route({ method: METHODS, url: '/l8/:area/:service', handler });
     app.route({ method: METHODS, url: '/l8/:area/:service/:key', handler });
@@ -216,6 +232,7 @@ export class Gateway {
       headers: req.headers,
       traceparent: this.#spans.get(req.raw) ?? '',
       signal: gone.signal,
+      ...(this.#auth === undefined ? {} : { identity: await this.#auth.identity(req) }),
     });
     reply.code(answer.status).headers(answer.headers ?? {});
     return answer.status === 204 ? reply.send() : reply.send(answer.body);

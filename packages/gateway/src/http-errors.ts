@@ -19,6 +19,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   L8_ERR_LIMIT: 400,
   L8_ERR_AUTH: 401,
   L8_ERR_TOKEN_EXPIRED: 401,
+  L8_ERR_TOTP_REQUIRED: 401,
   L8_ERR_FORBIDDEN: 403,
   L8_ERR_NOT_FOUND: 404,
   L8_ERR_CONFLICT: 409,

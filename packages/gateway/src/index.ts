@@ -1,5 +1,17 @@
 /** @layer8/gateway: REST and OpenAPI 3.1 for the web-exposed services of an overlay (docs/gateway.md). */
 
+export { AuthApi, type AuthOptions } from './auth/auth-api.ts';
+export {
+  ACCESS_COOKIE,
+  AUTH_PATH,
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  csrfOf,
+  REFRESH_COOKIE,
+} from './auth/auth-cookies.ts';
+export { LoginLimiter, type LoginLimits } from './auth/login-limiter.ts';
+export { REFRESH_FILE, RefreshStore } from './auth/refresh-store.ts';
+export { TOTP_FILE, TotpStore } from './auth/totp-store.ts';
 export { checkAnswer, checkDescriptor, DESCRIPTOR_LIMITS, fingerprint, modelKey } from './descriptor-check.ts';
 export { Directory, type DirectoryCounters, type DirectoryOptions, type GatewayLogger } from './directory.ts';
 export { DOCS_PATH, OPENAPI_PATH } from './docs-page.ts';
@@ -18,3 +30,13 @@ export {
   SystemFeed,
   type SystemView,
 } from './system-feed.ts';
+export {
+  WS_BEARER_PREFIX,
+  WS_DEFAULTS,
+  WS_PATH,
+  WS_PROTOCOL,
+  WsClose,
+  type WsCounters,
+  type WsLimits,
+} from './ws-protocol.ts';
+export { type WsOptions, WsPush } from './ws-push.ts';

@@ -26,6 +26,8 @@ export interface RestRequest {
   readonly traceparent: string;
   /** Aborts the overlay request (the HTTP client went away). */
   readonly signal: AbortSignal;
+  /** The identity to carry, already checked (gateway auth); default: the `Authorization: Bearer` token. */
+  readonly identity?: string;
 }
 
 /** What to answer: status, extra headers and the JSON body (none for 204). */
@@ -76,7 +78,7 @@ export class RestApi {
     const options: RequestOptions = {
       action: ACTION[action],
       timeoutMs: deadlineOf(req.headers, this.#limits),
-      identity: identityOf(req.headers),
+      identity: req.identity ?? identityOf(req.headers),
       traceparent: req.traceparent,
       signal: req.signal,
       ...(codec === undefined ? {} : { codec }),

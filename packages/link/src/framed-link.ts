@@ -37,6 +37,8 @@ export interface LinkStats {
   refused: number;
   /** Batched writes handed to the stream. */
   writes: number;
+  /** Times reading this link was paused until a slow receiver drained (back-pressure, `pauseUntilDrained`). */
+  pauses: number;
 }
 
 /**
@@ -48,7 +50,15 @@ export interface LinkStats {
  * while a flush is pending; after `#closed` no frame is queued or delivered.
  */
 export class FramedLink {
-  readonly stats: LinkStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, refused: 0, writes: 0 };
+  readonly stats: LinkStats = {
+    framesIn: 0,
+    framesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    refused: 0,
+    writes: 0,
+    pauses: 0,
+  };
   /** `performance.now()` of the last bytes received, for heartbeat deadlines. */
   lastReceivedAt = performance.now();
   /** `performance.now()` of the last batched write, for heartbeat suppression. */
@@ -227,6 +237,7 @@ export class FramedLink {
   pauseUntilDrained(other: FramedLink): void {
     if (this.#paused || this.#closed) return;
     this.#paused = true;
+    this.stats.pauses++;
     this.#stream.pause();
     other.#drainWaiters.push(() => {
       this.#paused = false;

@@ -26,6 +26,10 @@ export const ERROR_CODES = {
   L8_ERR_CERT_REVOKED: { retryable: false, summary: 'A certificate is on the overlay revocation list.' },
   L8_ERR_FORBIDDEN: { retryable: false, summary: 'The identity is not allowed to do this action on this service.' },
   L8_ERR_TOKEN_EXPIRED: { retryable: false, summary: 'A user token is past its expiry time.' },
+  L8_ERR_TOTP_REQUIRED: {
+    retryable: false,
+    summary: 'The password was right but the user has two-factor authentication on: send a one-time code.',
+  },
   L8_ERR_INSECURE: {
     retryable: false,
     summary:

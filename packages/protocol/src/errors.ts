@@ -111,6 +111,7 @@ const CLASS_OF: Readonly<Record<ErrorCode, ErrorClass>> = {
   L8_ERR_CERT_REVOKED: SecurityError,
   L8_ERR_FORBIDDEN: SecurityError,
   L8_ERR_TOKEN_EXPIRED: SecurityError,
+  L8_ERR_TOTP_REQUIRED: SecurityError,
   L8_ERR_INSECURE: SecurityError,
   L8_ERR_IDENTITY: SecurityError,
   L8_ERR_LIMIT: SecurityError,

@@ -5,11 +5,14 @@ export { acceptLink, DEFAULT_HANDSHAKE_MS, dialLink, type OpenedLink } from './l
 export { type ProofScheme, proofTranscript, runMutualProof } from './link/mutual-proof.ts';
 export { HANDSHAKE_MAX_FRAME, ProofChannel } from './link/proof-channel.ts';
 export type {
+  IssuedToken,
   LinkContext,
   PeerIdentity,
   PeerRole,
+  RevokedToken,
   SecuredLink,
   SecurityProvider,
+  UserAuthority,
   UserIdentity,
 } from './provider.ts';
 export { type ExportBundleOptions, exportNodeBundle, type NodeBundle } from './tls/bundle.ts';
@@ -23,12 +26,18 @@ export {
   type SanOptions,
   type SecurityInitResult,
 } from './tls/ca.ts';
-export type { KeyAlgorithm } from './tls/keys.ts';
+export { type KeyAlgorithm, writeFileAtomic, writeSecretFile } from './tls/keys.ts';
 export { type CertRole, roleOf, SecurityFiles } from './tls/layout.ts';
 export { loadRevocations, RevocationList, type RevokedEntry, revoke } from './tls/revocation.ts';
 export { TLS_VERSIONS } from './tls/tls-link.ts';
 export { type TlsPemOptions, TlsProvider, type TlsProviderOptions } from './tls/tls-provider.ts';
-export { createTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './tokens/tokens.ts';
+export {
+  MAX_REVOKED_TOKENS,
+  readRevokedTokens,
+  revokeTokens,
+  TokenDenylist,
+} from './tokens/token-denylist.ts';
+export { createTokenIssuer, newTokenId, type TokenIssuer, type TokenIssuerOptions } from './tokens/tokens.ts';
 export {
   type AccessFile,
   type AccessRule,
@@ -37,4 +46,13 @@ export {
   type HostingRule,
   type ScopeRule,
 } from './users/access-rules.ts';
-export { addUser, readUsers, type UserRecord, type UserTable, verifyUser } from './users/users.ts';
+export {
+  addUser,
+  readUsers,
+  removeUser,
+  setPassword,
+  setRoles,
+  type UserRecord,
+  type UserTable,
+  verifyUser,
+} from './users/users.ts';

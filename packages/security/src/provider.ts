@@ -56,6 +56,45 @@ export interface UserIdentity {
   readonly roles: readonly string[];
   /** Expiry as epoch seconds, when the identity came from a token. */
   readonly expiresAt?: number;
+  /** The token's id (`jti`), when the identity came from a token that has one: what revocation names. */
+  readonly tokenId?: string;
+}
+
+/** A token just issued by a {@link UserAuthority}. */
+export interface IssuedToken {
+  readonly token: string;
+  /** Its id (`jti`). */
+  readonly tokenId: string;
+  /** Its expiry, epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/** A token id to refuse until the token would expire anyway. */
+export interface RevokedToken {
+  readonly tokenId: string;
+  /** The token's expiry, epoch seconds: the entry is dropped after it. */
+  readonly expiresAt: number;
+}
+
+/**
+ * What a login front end (the gateway's `/auth` endpoints, docs/gateway.md "AAA") needs of a provider
+ * beyond {@link SecurityProvider}: check a password without issuing, issue a token of a chosen lifetime
+ * for a user whose roles it re-reads, and revoke tokens so that every member that validates them (the
+ * services included) refuses them. The TLS provider implements it.
+ */
+export interface UserAuthority {
+  /** The security directory the authority reads users from and writes revocations to, when it has one. */
+  readonly directory: string | undefined;
+  /** The roles of `user` when `password` is right. Same work and error for an unknown user. @throws L8_ERR_AUTH */
+  verifyPassword(user: string, password: string): Promise<readonly string[]>;
+  /** The current roles of `user`; undefined when the user no longer exists. */
+  userRoles(user: string): Promise<readonly string[] | undefined>;
+  /** A signed token for `who` that expires after `ttlSeconds`. @throws L8_ERR_AUTH without a signing key */
+  issueToken(who: { user: string; roles: readonly string[] }, ttlSeconds: number): Promise<IssuedToken>;
+  /** Validates a token, refusing revoked ones. @throws L8_ERR_AUTH, L8_ERR_TOKEN_EXPIRED */
+  validateToken(token: string): Promise<UserIdentity>;
+  /** Adds token ids to the overlay's token denylist. @throws L8_ERR_INVALID_ARGUMENT without a directory */
+  revokeTokens(tokens: readonly RevokedToken[]): Promise<void>;
 }
 
 /**

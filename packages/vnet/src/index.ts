@@ -5,6 +5,7 @@ export type { DiscoveryOptions } from './discovery.ts';
 export type { ControlCounters } from './link-rounds.ts';
 export { REDIAL } from './peer-dialer.ts';
 export { VNet } from './vnet.ts';
+export type { HandshakeResult, LinkKind, LinkTraffic, VNetCounters } from './vnet-counters.ts';
 export {
   DEFAULT_VNET_PORT,
   defaultSocketDir,

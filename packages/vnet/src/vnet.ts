@@ -25,6 +25,7 @@ import { type DialLimits, PeerDialer, type RetireReason } from './peer-dialer.ts
 import { RouteTables } from './route-tables.ts';
 import { Router } from './router.ts';
 import { prepareSocketPath, removeSocketFile, type SocketFile, socketFileOf, withSocketUmask } from './unix-socket.ts';
+import { VNetCounters } from './vnet-counters.ts';
 import {
   DEFAULT_VNET_PORT,
   defaultSocketPath,
@@ -73,6 +74,8 @@ export class VNet {
   readonly control: ControlPlane;
   /** Who may join as what; per-identity bounds. */
   readonly admission: Admission;
+  /** Traffic of closed links and link setups by result, for metrics (never touched per frame). */
+  readonly counters = new VNetCounters();
   readonly #router: Router;
   readonly #servers: Server[] = [];
   readonly #dialers: PeerDialer[] = [];
@@ -172,11 +175,13 @@ export class VNet {
         dial: (a) => dialLink(this.options.provider, a, this.hello(), this.options.handshakeMs),
         // the proven id even when this link lost the duplicate tie-break: the VNet is linked by the other
         adopt: (opened) => {
+          this.counters.handshake('dialled');
           this.attach(opened, true);
           return opened.hello.nodeId;
         },
         hasPeer: (id) => this.peers.has(id),
         onDialError: (a, e) => {
+          this.counters.handshake('dial_failed', e.code);
           if (!this.#closed) this.log.warn({ peer: a, code: e.code, err: e.message }, 'peer dial failed');
         },
       },
@@ -262,6 +267,7 @@ export class VNet {
   }
 
   #detached(conn: Connection, err: L8Error | undefined): void {
+    this.counters.linkClosed(conn.isPeer ? 'peer' : 'local', conn.link.stats);
     if (err?.code === 'L8_ERR_FRAME_TOO_LARGE') this.drops.tooLarge++;
     this.control.detached(conn, err);
     if (conn.isPeer) for (const d of this.#dialers) d.poke();
@@ -276,10 +282,12 @@ export class VNet {
       const { provider, handshakeMs } = this.options;
       const opened = await acceptLink(provider, socket, transport, this.hello(), handshakeMs, check);
       this.#pending.delete(socket);
+      this.counters.handshake('accepted');
       this.attach(opened, false);
     } catch (err) {
       this.#pending.delete(socket);
       const e = toL8Error(err, 'L8_ERR_HANDSHAKE');
+      this.counters.handshake(isGone(e) ? 'abandoned' : 'refused', e.code);
       // a client that gave up mid-handshake (its socket gone) is not refused by us: nothing to warn about
       if (isGone(e)) this.log.debug?.({ code: e.code, err: e.message, transport }, 'handshake abandoned');
       else this.log.warn({ code: e.code, err: e.message, transport }, 'link refused');

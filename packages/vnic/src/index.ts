@@ -6,6 +6,7 @@ export { discoverVNet, parseAddress, VNET_PORT, VNET_SOCKET } from './discovery.
 export type { DispatchLimits, Handler, Subscription, VNicDrops } from './dispatch.ts';
 export type { VNicLogger, VNicState, VNicStatus } from './lifecycle.ts';
 export { Encoded, Incoming, type Payload, type PayloadCodec, type PayloadEncoder, typed } from './payload.ts';
+export { OK_CODE, type RequestObserver } from './request-observer.ts';
 export type { InstanceMode, RequestOptions, SendOptions, Target } from './target.ts';
 export { TurnBudget } from './turn-budget.ts';
 export { VNic } from './vnic.ts';

@@ -2,6 +2,7 @@ import type { LinkAddress } from '@layer8/link';
 import type { L8Error, NodeId } from '@layer8/protocol';
 import type { SecurityProvider } from '@layer8/security';
 import type { VNicLogger } from './lifecycle.ts';
+import type { RequestObserver } from './request-observer.ts';
 
 /** Options of a {@link VNic}. */
 export interface VNicOptions {
@@ -67,6 +68,11 @@ export interface VNicOptions {
    * stderr. Faults of the callback itself are ignored.
    */
   readonly onHandlerError?: (error: L8Error, service: string, area: number) => void;
+  /**
+   * Told the outcome and duration of every request this VNic makes and every request its handlers serve
+   * (`@layer8/metrics`'s `VNicMetrics` is one). Default none, and then requests and handlers run unwrapped.
+   */
+  readonly observer?: RequestObserver;
 }
 
 /** Resolves the leader of (service, area); filled by the election service. */

@@ -33,6 +33,7 @@ import type { VNicState, VNicStatus } from './lifecycle.ts';
 import { LocalCalls } from './local-call.ts';
 import type { Incoming, Payload } from './payload.ts';
 import { isSourceOf, PendingTable } from './pending.ts';
+import { observeCall, observedHandler } from './request-observer.ts';
 import { checkedService, type RequestOptions, type SendOptions, serviceOf, type Target } from './target.ts';
 import { TurnBudget } from './turn-budget.ts';
 import type { LeaderResolver, VNicOptions } from './vnic-options.ts';
@@ -184,7 +185,8 @@ export class VNic {
   subscribe(target: Target, handler: Handler, options: { readonly state?: InstanceState } = {}): Subscription {
     const { service, area } = serviceOf(target);
     if (this.#draining !== undefined) throw this.#conn.notConnected();
-    return this.#dispatch.subscribe(service, area, handler, options.state);
+    const o = this.#o.observer;
+    return this.#dispatch.subscribe(service, area, o ? observedHandler(o, service, handler) : handler, options.state);
   }
 
   /** Sets the resolver that `leader` mode uses (the election service installs one). */
@@ -235,6 +237,12 @@ export class VNic {
    * deadline; `L8_ERR_ABORTED` when `signal` aborts; `L8_ERR_CLOSED` while draining.
    */
   request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {
+    const o = this.#o.observer;
+    if (o === undefined) return this.#request(target, payload, options);
+    return observeCall(o, target, options, () => this.#request(target, payload, options));
+  }
+
+  #request(target: Target, payload: Payload, options: RequestOptions): Promise<Incoming> {
     try {
       if (this.#draining !== undefined || this.state === 'closed') throw this.#conn.notConnected();
       if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');

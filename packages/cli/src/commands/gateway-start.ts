@@ -1,5 +1,6 @@
-import { Gateway, type GatewayLogger } from '@layer8/gateway';
+import { type AuthOptions, Gateway, type GatewayLogger } from '@layer8/gateway';
 import { l8error } from '@layer8/protocol';
+import { type SecurityProvider, TlsProvider } from '@layer8/security';
 import { VNic } from '@layer8/vnic';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.ts';
@@ -14,6 +15,7 @@ interface GatewayStartFlags extends SecurityFlags {
   readonly maxTimeout: string;
   readonly bodyLimit: string;
   readonly connectTimeout: string;
+  readonly auth?: boolean;
 }
 
 /** `l8 gateway start`: joins the overlay and serves REST and OpenAPI until SIGINT or SIGTERM. */
@@ -36,9 +38,11 @@ export function gatewayStartCommand(parent: Command, io: CliIo): void {
     .option('--max-timeout <ms>', 'largest deadline a request may ask for', '60000')
     .option('--body-limit <bytes>', 'largest request body', String(1024 * 1024))
     .option('--connect-timeout <ms>', 'deadline to join the overlay', '10000')
+    .option('--auth', 'serve /auth (login, refresh, logout, TOTP) with the users of --security (needs token.key)')
     .action(async (flags: GatewayStartFlags) => {
+      const provider = providerFrom(flags, io.env, io.warn);
       const vnic = new VNic({
-        provider: providerFrom(flags, io.env, io.warn),
+        provider,
         env: io.env,
         alias: flags.alias,
         connectTimeoutMs: whole(flags.connectTimeout, '--connect-timeout', 1),
@@ -46,7 +50,7 @@ export function gatewayStartCommand(parent: Command, io: CliIo): void {
       });
       try {
         await vnic.connect();
-        await serve(vnic, flags, io);
+        await serve(vnic, flags, io, authOf(provider, flags));
       } finally {
         await vnic.close();
       }
@@ -54,9 +58,19 @@ export function gatewayStartCommand(parent: Command, io: CliIo): void {
     });
 }
 
-async function serve(vnic: VNic, flags: GatewayStartFlags, io: CliIo): Promise<void> {
+/** The gateway's AAA options for `--auth`. @throws L8_ERR_INVALID_ARGUMENT without the TLS provider */
+function authOf(provider: SecurityProvider, flags: GatewayStartFlags): AuthOptions | undefined {
+  if (flags.auth !== true) return undefined;
+  if (!(provider instanceof TlsProvider)) {
+    throw l8error('L8_ERR_INVALID_ARGUMENT', '--auth needs the TLS provider (--security DIR) with users and token.key');
+  }
+  return { authority: provider };
+}
+
+async function serve(vnic: VNic, flags: GatewayStartFlags, io: CliIo, auth: AuthOptions | undefined): Promise<void> {
   const gateway = new Gateway({
     vnic,
+    ...(auth === undefined ? {} : { auth }),
     host: flags.host,
     port: whole(flags.port, '--port', 0),
     defaultTimeoutMs: whole(flags.defaultTimeout, '--default-timeout', 1),

@@ -1,4 +1,11 @@
 import type { LinkAddress } from '@layer8/link';
+import {
+  type MetricsServer,
+  newRegistry,
+  parseListenAddress,
+  registerVNetMetrics,
+  serveMetrics,
+} from '@layer8/metrics';
 import { l8error } from '@layer8/protocol';
 import { type SecurityProvider, TlsProvider } from '@layer8/security';
 import { DEFAULT_VNET_PORT, VNet } from '@layer8/vnet';
@@ -29,6 +36,24 @@ interface VNetStartFlags extends SecurityFlags {
   readonly discovery?: string;
   readonly discoveryAddress: string;
   readonly overlay: string;
+  readonly metrics?: string;
+  readonly metricsRemote?: boolean;
+}
+
+/**
+ * Serves the VNet's metrics (and this process's) at `flags.metrics` when given, and says where; the
+ * address is parsed before the VNet starts so a typo fails fast.
+ */
+function metricsStarter(flags: VNetStartFlags, io: CliIo): (vnet: VNet) => Promise<MetricsServer | undefined> {
+  const at = flags.metrics === undefined ? undefined : parseListenAddress(flags.metrics);
+  return async (vnet) => {
+    if (at === undefined) return undefined;
+    const registry = newRegistry({ process: true });
+    registerVNetMetrics(registry, vnet);
+    const server = await serveMetrics(registry, { ...at, allowRemote: flags.metricsRemote === true });
+    io.out(`l8 vnet metrics at ${server.url}`);
+    return server;
+  };
 }
 
 /** `l8 vnet start`: runs a VNet in the foreground until SIGINT or SIGTERM. */
@@ -62,7 +87,10 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
     .option('--dev', 'dev provider with the built-in public passphrase (no TLS, loopback only)')
     .option('--dev-passphrase-file <file>', 'dev provider with the passphrase in FILE (or set L8_DEV_PASSPHRASE)')
     .option('--force-insecure', 'let the dev provider listen on non-loopback addresses (not with --dev)')
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one)')
+    .option('--metrics-remote', 'let --metrics listen on a non-loopback address (no authentication, no TLS)')
     .action(async (flags: VNetStartFlags) => {
+      const startMetrics = metricsStarter(flags, io);
       const vnet = new VNet({
         provider: vnetProvider(flags, io),
         host: flags.host,
@@ -84,7 +112,12 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
       });
       const a = await vnet.start();
       io.out(`l8 vnet ${vnet.id} listening on tcp ${a.tcp.host}:${a.tcp.port}${a.unix ? ` and unix ${a.unix}` : ''}`);
+      const metrics = await startMetrics(vnet).catch(async (err: unknown) => {
+        await vnet.close();
+        throw err;
+      });
       await io.untilStopped();
+      await metrics?.close();
       await vnet.close();
       io.out('l8 vnet stopped');
     });

@@ -40,7 +40,8 @@ const AUTHORITY_FILES = [SecurityFiles.CA_KEY, SecurityFiles.TOKEN_KEY, Security
 
 /**
  * Copies what node `node` needs out of the issuing authority's directory `dir` into `out`: `ca.crt`,
- * `<node>.crt`, `<node>.key`, `token.pub`, `revoked.json` and `acl.json` (when present), never `ca.key`,
+ * `<node>.crt`, `<node>.key`, `token.pub`, `revoked.json`, and `acl.json` and `revoked-tokens.json` (when
+ * present), never `ca.key`,
  * and `token.key` / `users.json` only with `tokenSigner`. Files are 0600, `out` is 0700. A
  * {@link TlsProvider} built on `out` links and validates tokens, but cannot issue certificates and (without
  * `tokenSigner`) cannot log users in (`L8_ERR_AUTH`). Run it again to refresh `revoked.json` and `acl.json`.
@@ -55,7 +56,7 @@ export function exportNodeBundle(
 ): NodeBundle {
   const files = nodeFiles(dir, node);
   const wanted = [...MEMBER_FILES, `${node}.crt`, `${node}.key`];
-  if (existsSync(join(dir, SecurityFiles.ACL))) wanted.push(SecurityFiles.ACL);
+  for (const f of [SecurityFiles.ACL, SecurityFiles.REVOKED_TOKENS]) if (existsSync(join(dir, f))) wanted.push(f);
   if (options.tokenSigner === true) wanted.push(SecurityFiles.TOKEN_KEY, SecurityFiles.USERS);
   const missing = wanted.filter((f) => f !== SecurityFiles.USERS && !existsSync(join(dir, f)));
   if (missing.length > 0) {

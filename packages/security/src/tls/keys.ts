@@ -1,5 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, writeFileSync } from 'node:fs';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { l8error } from '@layer8/protocol';
 
 /** Key algorithms of the overlay CA, node certificates and the token key. */
@@ -55,8 +62,23 @@ export function keyId(key: KeyObject): Buffer {
   return createHash('sha1').update(spkiDer(key)).digest();
 }
 
-/** Writes a file readable only by its owner (0600), replacing any old one. */
+/** Writes a file readable only by its owner (0600), replacing any old one atomically. */
 export function writeSecretFile(path: string, text: string): void {
-  writeFileSync(path, text, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeFileAtomic(path, text, 0o600);
+}
+
+/**
+ * Replaces `path` with `text` atomically: a reader (another process included) sees the old file or the
+ * new one, never half of it. The new file gets `mode` (default 0644) before it takes the name.
+ */
+export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, text, { mode, flag: 'wx' });
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }

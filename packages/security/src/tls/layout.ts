@@ -19,6 +19,8 @@ export const SecurityFiles = {
   REVOKED: 'revoked.json',
   /** The same revocations as a signed X.509 CRL (PEM), for other tools. */
   CRL: 'ca.crl',
+  /** Ids of user tokens revoked before their expiry (JSON), written by the login front end, read by every member. */
+  REVOKED_TOKENS: 'revoked-tokens.json',
   /** Users: name → scrypt hash, salt and roles (JSON, 0600). */
   USERS: 'users.json',
   /** Optional access rules (JSON). */

@@ -6,8 +6,18 @@ import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { type L8Error, l8error } from '@layer8/protocol';
 import { runMutualProof } from '../link/mutual-proof.ts';
-import type { LinkContext, PeerIdentity, SecuredLink, SecurityProvider, UserIdentity } from '../provider.ts';
-import { createTokenIssuer, type TokenIssuer } from '../tokens/tokens.ts';
+import type {
+  IssuedToken,
+  LinkContext,
+  PeerIdentity,
+  RevokedToken,
+  SecuredLink,
+  SecurityProvider,
+  UserAuthority,
+  UserIdentity,
+} from '../provider.ts';
+import { revokeTokens, TokenDenylist } from '../tokens/token-denylist.ts';
+import { createTokenIssuer, newTokenId, type TokenIssuer } from '../tokens/tokens.ts';
 import { AccessRules } from '../users/access-rules.ts';
 import { readUsers, verifyUser } from '../users/users.ts';
 import { keyPairFromPem } from './keys.ts';
@@ -50,7 +60,7 @@ export interface TlsProviderOptions {
  * with the overlay's token key, scrypt-hashed users and an optional ACL. Two components talk only when
  * both hold certificates of the same overlay CA that are valid and not revoked.
  */
-export class TlsProvider implements SecurityProvider {
+export class TlsProvider implements SecurityProvider, UserAuthority {
   readonly name = 'tls';
   /** The role this node's own certificate grants: a VNet must hold a `vnet` certificate. */
   readonly certificateRole: CertRole;
@@ -64,6 +74,7 @@ export class TlsProvider implements SecurityProvider {
   readonly #tokens: TokenIssuer | undefined;
   readonly #canSign: boolean;
   readonly #fixedRevoked: RevocationList | undefined;
+  readonly #deniedTokens: TokenDenylist;
   #revoked: { mtimeMs: number; list: RevocationList } = { mtimeMs: -1, list: new RevocationList() };
   #access: AccessRules;
 
@@ -81,6 +92,12 @@ export class TlsProvider implements SecurityProvider {
     this.#canSign = pem.tokenPrivateKey !== undefined;
     this.#fixedRevoked = pem.revoked === undefined ? undefined : new RevocationList(pem.revoked);
     this.#access = AccessRules.load(this.#file(SecurityFiles.ACL));
+    this.#deniedTokens = new TokenDenylist(options.dir);
+  }
+
+  /** The security directory this provider reads (users, ACL, revocations), when built from one. */
+  get directory(): string | undefined {
+    return this.#dir;
   }
 
   /** Allows every address: links are encrypted and mutually authenticated wherever they run. */
@@ -130,13 +147,45 @@ export class TlsProvider implements SecurityProvider {
    * returns a token. @throws L8_ERR_AUTH, also when this node holds no token signing key.
    */
   async authenticateUser(user: string, password: string): Promise<string> {
-    const roles = await verifyUser(this.#dir === undefined ? {} : await readUsers(this.#dir), user, password);
+    const roles = await this.verifyPassword(user, password);
     return this.#issuer('sign').issue({ user, roles });
   }
 
-  /** @throws L8_ERR_AUTH, L8_ERR_TOKEN_EXPIRED */
+  /** The roles of `user` when `password` is right (`users.json`, re-read). @throws L8_ERR_AUTH */
+  async verifyPassword(user: string, password: string): Promise<readonly string[]> {
+    return verifyUser(this.#dir === undefined ? {} : await readUsers(this.#dir), user, password);
+  }
+
+  /** The roles of `user` in `users.json` now; undefined for an unknown user. */
+  async userRoles(user: string): Promise<readonly string[] | undefined> {
+    const table = this.#dir === undefined ? {} : await readUsers(this.#dir);
+    const record = Object.hasOwn(table, user) ? table[user] : undefined;
+    return record === undefined ? undefined : Array.isArray(record.roles) ? record.roles : [];
+  }
+
+  /** A token for `who` with a new id, expiring after `ttlSeconds`. @throws L8_ERR_AUTH without token.key */
+  async issueToken(who: { user: string; roles: readonly string[] }, ttlSeconds: number): Promise<IssuedToken> {
+    const tokenId = newTokenId();
+    const token = await this.#issuer('sign').issue(who, ttlSeconds, tokenId);
+    return { token, tokenId, expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds };
+  }
+
+  /**
+   * The identity of a valid token; a token whose id is in `revoked-tokens.json` (re-read when it changes)
+   * is refused like a forged one. @throws L8_ERR_AUTH, L8_ERR_TOKEN_EXPIRED
+   */
   async validateToken(token: string): Promise<UserIdentity> {
-    return this.#issuer('validate').validate(token);
+    const who = await this.#issuer('validate').validate(token);
+    if (who.tokenId !== undefined && this.#deniedTokens.has(who.tokenId))
+      throw l8error('L8_ERR_AUTH', 'user token revoked');
+    return who;
+  }
+
+  /** Adds tokens to `<dir>/revoked-tokens.json`. @throws L8_ERR_INVALID_ARGUMENT without a directory */
+  async revokeTokens(tokens: readonly RevokedToken[]): Promise<void> {
+    if (this.#dir === undefined)
+      throw l8error('L8_ERR_INVALID_ARGUMENT', 'this provider has no security directory to revoke tokens in');
+    revokeTokens(this.#dir, tokens);
   }
 
   /** Role-based, from `acl.json` (read at construction and by {@link TlsProvider.reload}). */

@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { l8error } from '@layer8/protocol';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { UserIdentity } from '../provider.ts';
@@ -17,10 +17,13 @@ export interface TokenIssuerOptions {
   readonly ttlSeconds?: number;
 }
 
-/** Issues and validates user tokens (JWT) with a `roles` claim. */
+/**
+ * Issues and validates user tokens (JWT) with a `roles` claim and a random token id (`jti`, 128 bits),
+ * which revocation names (docs/security.md, "Revoked tokens").
+ */
 export interface TokenIssuer {
-  /** A signed token for `who`, expiring after the issuer's ttl (or `ttlSeconds`). */
-  issue(who: { user: string; roles: readonly string[] }, ttlSeconds?: number): Promise<string>;
+  /** A signed token for `who`, expiring after the issuer's ttl (or `ttlSeconds`), with id `tokenId` (default random). */
+  issue(who: { user: string; roles: readonly string[] }, ttlSeconds?: number, tokenId?: string): Promise<string>;
   /** The identity of a valid token. @throws L8_ERR_AUTH, L8_ERR_TOKEN_EXPIRED */
   validate(token: string): Promise<UserIdentity>;
 }
@@ -41,11 +44,12 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const signKey = options.secret ?? options.privateKey;
   const verifyKey = options.secret ?? options.publicKey;
   return {
-    async issue(who, ttlSeconds = ttl) {
+    async issue(who, ttlSeconds = ttl, tokenId = newTokenId()) {
       if (signKey === undefined) throw l8error('L8_ERR_INVALID_ARGUMENT', 'this token issuer has no signing key');
       return new SignJWT({ roles: [...who.roles] })
         .setProtectedHeader({ alg })
         .setSubject(who.user)
+        .setJti(tokenId)
         .setIssuer(issuer)
         .setIssuedAt()
         .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
@@ -59,7 +63,13 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
         const roles = Array.isArray(payload.roles)
           ? payload.roles.filter((r): r is string => typeof r === 'string')
           : [];
-        return { user: payload.sub ?? '', roles, ...(payload.exp === undefined ? {} : { expiresAt: payload.exp }) };
+        const id = typeof payload.jti === 'string' ? { tokenId: payload.jti } : {};
+        return {
+          user: payload.sub ?? '',
+          roles,
+          ...(payload.exp === undefined ? {} : { expiresAt: payload.exp }),
+          ...id,
+        };
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired)
           throw l8error('L8_ERR_TOKEN_EXPIRED', 'user token expired', { cause: err });
@@ -67,4 +77,9 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
       }
     },
   };
+}
+
+/** A new random token id: 16 bytes, base64url. */
+export function newTokenId(): string {
+  return randomBytes(16).toString('base64url');
 }

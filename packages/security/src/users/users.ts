@@ -45,20 +45,56 @@ function parseUsers(text: string, file: string): UserTable {
 }
 
 /**
- * Adds or replaces user `name` in `<dir>/users.json` (mode 0600) with an scrypt hash of `password` and
- * `roles`. This is what `l8 security user add` runs.
+ * Adds or replaces user `name` in `<dir>/users.json` (mode 0600, written atomically) with an scrypt hash
+ * of `password` and `roles`. This is what `l8 users add` runs.
  * @throws L8_ERR_INVALID_ARGUMENT for an invalid name or a password shorter than 8 characters.
  */
 export async function addUser(dir: string, name: string, password: string, roles: readonly string[]): Promise<void> {
   checkName(name, 'user');
+  const secret = await passwordRecord(password);
+  updateUsers(dir, (table) => ({ ...table, [name]: { ...secret, roles: [...roles] } }));
+}
+
+/**
+ * Replaces the password of user `name`, keeping its roles (`l8 users passwd`).
+ * @throws L8_ERR_NOT_FOUND for an unknown user; L8_ERR_INVALID_ARGUMENT for a short password.
+ */
+export async function setPassword(dir: string, name: string, password: string): Promise<void> {
+  const secret = await passwordRecord(password);
+  updateUsers(dir, (table) => ({ ...table, [name]: { ...known(table, name), ...secret } }));
+}
+
+/** Replaces the roles of user `name` (`l8 users roles`). @throws L8_ERR_NOT_FOUND for an unknown user */
+export function setRoles(dir: string, name: string, roles: readonly string[]): void {
+  updateUsers(dir, (table) => ({ ...table, [name]: { ...known(table, name), roles: [...roles] } }));
+}
+
+/** Removes user `name` (`l8 users remove`). @throws L8_ERR_NOT_FOUND for an unknown user */
+export function removeUser(dir: string, name: string): void {
+  updateUsers(dir, (table) => {
+    known(table, name);
+    return Object.fromEntries(Object.entries(table).filter(([n]) => n !== name));
+  });
+}
+
+async function passwordRecord(password: string): Promise<{ hash: string; salt: string }> {
   if (password.length < MIN_PASSWORD)
     throw l8error('L8_ERR_INVALID_ARGUMENT', `a password needs at least ${MIN_PASSWORD} characters`);
   const salt = randomBytes(16);
-  const hash = await hashPassword(password, salt);
+  return { hash: (await hashPassword(password, salt)).toString('hex'), salt: salt.toString('hex') };
+}
+
+function known(table: UserTable, name: string): UserRecord {
+  const record = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (record === undefined) throw l8error('L8_ERR_NOT_FOUND', `no user ${JSON.stringify(name)}`);
+  return record;
+}
+
+/** Reads `users.json` (synchronously: no await between the read and the write) and writes `change` of it. */
+function updateUsers(dir: string, change: (table: UserTable) => UserTable): void {
   const file = join(dir, SecurityFiles.USERS);
   const table = existsSync(file) ? parseUsers(readFileSync(file, 'utf8'), file) : {};
-  const next = { ...table, [name]: { hash: hash.toString('hex'), salt: salt.toString('hex'), roles: [...roles] } };
-  writeSecretFile(file, `${JSON.stringify(next, null, 2)}\n`);
+  writeSecretFile(file, `${JSON.stringify(change(table), null, 2)}\n`);
 }
 
 /**
