@@ -7,7 +7,13 @@ import { createHash } from 'node:crypto';
 import { toBinary } from '@bufbuild/protobuf';
 import { type Order, OrderSchema } from '@layer8/fixtures';
 import { DevProvider, type SecurityProvider, TlsProvider } from '@layer8/security';
-import { type CallOptions, type ServiceClient, ServiceManager, type StorageSpec } from '@layer8/services';
+import {
+  type CallOptions,
+  type ServiceClient,
+  ServiceManager,
+  type StorageSpec,
+  type WebExposure,
+} from '@layer8/services';
 import { type InstanceMode, VNic } from '@layer8/vnic';
 import { nextTurn, serve, until } from './overlay-ipc.ts';
 import type { Security } from './overlay-layer8.ts';
@@ -69,10 +75,18 @@ async function startNode(a: { security: Security; path: string; alias: string })
   return vnic.id;
 }
 
-/** Activates Orders as `name` with `storage`; answers how long activation (recovery included) took. */
-async function activate(a: { name: string; storage: StorageSpec }): Promise<{ ms: number; items: number }> {
+/**
+ * Activates Orders as `name` with `storage` (and `web`, published by gateways, when given); answers how
+ * long activation (recovery included) took.
+ */
+async function activate(a: {
+  name: string;
+  storage: StorageSpec;
+  web?: WebExposure;
+}): Promise<{ ms: number; items: number }> {
   const t0 = performance.now();
-  await manager().activate({ name: a.name, type: OrderSchema, storage: a.storage });
+  const web = a.web === undefined ? {} : { web: a.web };
+  await manager().activate({ name: a.name, type: OrderSchema, storage: a.storage, ...web });
   const ms = performance.now() - t0;
   return { ms, items: manager().instance(a.name)?.cache.size ?? 0 };
 }

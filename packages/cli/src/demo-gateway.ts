@@ -1,15 +1,19 @@
 /**
  * The gateway of `l8 demo`: a VNic of its own on the first VNet, REST and OpenAPI for the demo services on
- * 127.0.0.1 (the asked port, or any free one when it is taken), ready once it publishes every service.
+ * 127.0.0.1 (the asked port, or any free one when it is taken), ready once it publishes every service. Its
+ * AAA endpoints and dashboard are on: the user `demo` (role admin) gets a new random password at each start.
  */
-import { Gateway } from '@layer8/gateway';
+import { randomBytes } from 'node:crypto';
+import { type AuthOptions, Gateway } from '@layer8/gateway';
 import { l8error } from '@layer8/protocol';
-import { issueNodeCert, TlsProvider } from '@layer8/security';
+import { ADMIN_ROLE, addUser, issueNodeCert, TlsProvider } from '@layer8/security';
 import { VNic } from '@layer8/vnic';
 import type { CliIo } from './io.ts';
 
 /** The certificate name of the demo's gateway. */
 export const GATEWAY_NODE = 'gateway';
+/** The demo's user: it may log in to the dashboard. */
+export const DEMO_USER = 'demo';
 
 /** What `startDemoGateway` needs. */
 export interface DemoGatewayOptions {
@@ -21,24 +25,31 @@ export interface DemoGatewayOptions {
   readonly services: readonly string[];
   readonly timeoutMs: number;
   readonly io: CliIo;
+  /** Interval of the gateway node's load figures, ms. */
+  readonly statsMs: number;
 }
 
 /** A running demo gateway. */
 export interface DemoGateway {
   readonly url: string;
+  /** The user that may log in (role admin) and its password, new at each start. */
+  readonly user: string;
+  readonly password: string;
   close(): Promise<void>;
 }
 
 /** Starts the gateway; resolves once it publishes `o.services`. @throws L8_ERR_TIMEOUT, L8_ERR_CONNECT */
 export async function startDemoGateway(o: DemoGatewayOptions): Promise<DemoGateway> {
+  const password = randomBytes(12).toString('base64url');
+  await addUser(o.security, DEMO_USER, password, [ADMIN_ROLE]);
   const provider = await providerOf(o.security);
-  const vnic = new VNic({ provider, vnet: { path: o.socket }, alias: GATEWAY_NODE });
+  const vnic = new VNic({ provider, vnet: { path: o.socket }, alias: GATEWAY_NODE, statsMs: o.statsMs });
   await vnic.connect();
   try {
-    const gateway = await listening(vnic, o);
+    const gateway = await listening(vnic, o, { authority: provider });
     await published(gateway, o);
     const { url } = await gateway.start();
-    return { url, close: () => gateway.close().finally(() => vnic.close()) };
+    return { url, user: DEMO_USER, password, close: () => gateway.close().finally(() => vnic.close()) };
   } catch (err) {
     await vnic.close();
     throw err;
@@ -56,15 +67,15 @@ async function providerOf(security: string): Promise<TlsProvider> {
 }
 
 /** A started gateway on the asked port, or on a free one when that one is taken. */
-async function listening(vnic: VNic, o: DemoGatewayOptions): Promise<Gateway> {
-  const first = new Gateway({ vnic, host: '127.0.0.1', port: o.port, title: 'Layer8 demo' });
+async function listening(vnic: VNic, o: DemoGatewayOptions, auth: AuthOptions): Promise<Gateway> {
+  const first = new Gateway({ vnic, auth, host: '127.0.0.1', port: o.port, title: 'Layer8 demo' });
   try {
     await first.start();
     return first;
   } catch (err) {
     if (o.port === 0) throw err;
     o.io.warn(`l8 demo: port ${o.port} is taken; the gateway takes a free one`);
-    const any = new Gateway({ vnic, host: '127.0.0.1', port: 0, title: 'Layer8 demo' });
+    const any = new Gateway({ vnic, auth, host: '127.0.0.1', port: 0, title: 'Layer8 demo' });
     await any.start();
     return any;
   }

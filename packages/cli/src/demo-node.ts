@@ -9,7 +9,10 @@ import { TlsProvider } from '@layer8/security';
 import { ServiceManager } from '@layer8/services';
 import { VNic } from '@layer8/vnic';
 import { DEMO_ITEMS } from './demo-data.ts';
+import { processIo } from './io.ts';
+import { logLevelOf, processLogger } from './logging.ts';
 import { loadRegistry, typeOfService } from './model-types.ts';
+import { otlpTracesUrl, startTracing } from './tracing.ts';
 
 const [path, dir, node, service, data, seed] = process.argv.slice(2) as [
   string,
@@ -19,7 +22,18 @@ const [path, dir, node, service, data, seed] = process.argv.slice(2) as [
   string,
   string?,
 ];
-const vnic = new VNic({ provider: new TlsProvider({ dir, node }), vnet: { path }, alias: node });
+// JSON logs on stderr at L8_LOG; request spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set
+const logger = processLogger(processIo(), logLevelOf(undefined, process.env), { alias: node, service });
+const tracing = startTracing(otlpTracesUrl(undefined, process.env), node);
+const observed = () => (tracing.tracer === undefined ? { logger } : { logger, tracer: tracing.tracer });
+// load figures every second (the default is 10 s) so the dashboard's rates move
+const vnic = new VNic({
+  provider: new TlsProvider({ dir, node }),
+  vnet: { path },
+  alias: node,
+  statsMs: 1000,
+  ...observed(),
+});
 const registry = await loadRegistry([], process.cwd());
 const type = typeOfService(registry, service);
 const services = new ServiceManager(vnic, { registry });
@@ -28,6 +42,7 @@ const stop = (): Promise<void> =>
   (stopping ??= (async () => {
     await services.close();
     await vnic.close();
+    await tracing.shutdown();
     process.exit(0);
   })());
 for (const s of ['SIGINT', 'SIGTERM', 'disconnect'] as const) process.once(s, () => void stop());

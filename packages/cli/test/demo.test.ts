@@ -45,9 +45,12 @@ test('l8 demo: every printed command (l8 and curl through the gateway) works, an
       assert.doesNotMatch(r.out, /\.changes/, 'change streams are not listed as services');
     }
   }
+  const login = printed.split('\n').find((l) => l.startsWith('  export L8_TOKEN='));
+  assert.ok(login !== undefined, printed);
   const curls = printed.split('\n').filter((l) => l.startsWith('  curl '));
   assert.equal(curls.length, 4, printed);
-  const answers = curls.map((line) => execFileSync('sh', ['-c', line], { encoding: 'utf8' }));
+  // pasted into one shell: the token line first, then each curl
+  const answers = curls.map((line) => execFileSync('sh', ['-c', `${login}\n${line}`], { encoding: 'utf8' }));
   assert.deepEqual(
     (JSON.parse(answers[0] as string) as { items: { id: string }[] }).items.map((i) => i.id),
     ['1', '3'],
@@ -56,7 +59,16 @@ test('l8 demo: every printed command (l8 and curl through the gateway) works, an
   assert.equal((JSON.parse(answers[1] as string) as { item: { city: string } }).item.city, 'Lisbon');
   assert.equal((JSON.parse(answers[2] as string) as { version: number }).version, 1);
   assert.equal(answers[3]?.trim(), '204', 'the DELETE answers 204');
+  const anonymous = execFileSync(
+    'sh',
+    ['-c', `${(curls[2] as string).replace(/-H "Authorization: Bearer \$L8_TOKEN" /, '')} -w ' %{http_code}'`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.match(anonymous, /"L8_ERR_AUTH".* 401$/, 'without the token: 401');
   assert.match(printed, /REST and OpenAPI: http:\/\/127\.0\.0\.1:\d+\/docs/);
+  assert.match(printed, /dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard \(log in as demo, password \S+\)/);
   // what the commands did shows through the overlay: the order written via one VNet and deleted via the other is gone
   const [first] = commands;
   const join = first?.slice(first.indexOf('--vnet')) ?? [];

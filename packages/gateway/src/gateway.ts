@@ -5,9 +5,11 @@ import type { VNic } from '@layer8/vnic';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuthApi, type AuthOptions } from './auth/auth-api.ts';
 import { withAuthPaths } from './auth/auth-openapi.ts';
+import { DashboardPage } from './dashboard-page.ts';
 import { Directory, type GatewayLogger } from './directory.ts';
 import { DOCS_CSP, DOCS_PATH, DocsPage, OPENAPI_PATH } from './docs-page.ts';
 import { answerClientError, errorAnswer, HttpError } from './http-errors.ts';
+import { type HttpTimeouts, serverTimeouts } from './http-timeouts.ts';
 import { type OpenApiDocument, openApiOf } from './openapi.ts';
 import type { QueryParams } from './query.ts';
 import { CORRELATION_HEADER, gatewaySpan, TRACEPARENT_HEADER, traceOf } from './request-context.ts';
@@ -41,6 +43,8 @@ export interface GatewayOptions {
   readonly auth?: AuthOptions;
   /** The WebSocket push endpoint `/ws`: origins, access cookie and limits (docs/gateway.md). */
   readonly ws?: WsOptions;
+  /** How long a client may take to send a request, and idle limits (docs/gateway.md, "Timeouts"). */
+  readonly timeouts?: Partial<HttpTimeouts>;
 }
 
 /** Where a started gateway listens. */
@@ -76,6 +80,7 @@ export class Gateway {
   readonly #app: FastifyInstance;
   readonly #rest: RestApi;
   readonly #docs = new DocsPage();
+  readonly #dashboard = new DashboardPage();
   readonly #auth: AuthApi | undefined;
   /** The WebSocket push endpoint `/ws`. */
   readonly push: WsPush;
@@ -98,7 +103,9 @@ export class Gateway {
     this.#auth = options.auth === undefined ? undefined : new AuthApi(options.auth);
     this.#app = this.#fastify();
     this.#routes();
-    this.push = new WsPush({ directory: this.directory, vnic: options.vnic, logger }, options.ws);
+    const authority = options.auth?.authority;
+    const ctx = { directory: this.directory, vnic: options.vnic, logger, authority, http: this.counters };
+    this.push = new WsPush(ctx, options.ws);
   }
 
   /**
@@ -157,6 +164,7 @@ export class Gateway {
     const app = Fastify({
       ...(pino ? { loggerInstance: l as FastifyBaseLogger } : { logger: false }),
       bodyLimit: this.#o.bodyLimit ?? 1024 * 1024,
+      ...serverTimeouts(this.#o.timeouts),
       routerOptions: { maxParamLength: 2048 },
       genReqId: (req) => this.#newRequest(req),
       // a URL that does not decode, before any route or hook: answered like every other error
@@ -214,6 +222,7 @@ export class Gateway {
       return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
     });
     app.get('/l8', async () => ({ services: this.directory.routes().map(listing) }));
+    this.#dashboard.register(app);
     this.#auth?.register(app);
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.#serve(req, reply);
     app.route({ method: METHODS, url: '/l8/:area/:service', handler });

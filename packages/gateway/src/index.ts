@@ -12,11 +12,13 @@ export {
 export { LoginLimiter, type LoginLimits } from './auth/login-limiter.ts';
 export { REFRESH_FILE, RefreshStore } from './auth/refresh-store.ts';
 export { TOTP_FILE, TotpStore } from './auth/totp-store.ts';
+export { DASHBOARD_PATH } from './dashboard-page.ts';
 export { checkAnswer, checkDescriptor, DESCRIPTOR_LIMITS, fingerprint, modelKey } from './descriptor-check.ts';
 export { Directory, type DirectoryCounters, type DirectoryOptions, type GatewayLogger } from './directory.ts';
 export { DOCS_PATH, OPENAPI_PATH } from './docs-page.ts';
 export { Gateway, type GatewayAddress, type GatewayCounters, type GatewayOptions } from './gateway.ts';
 export { type ErrorBody, HTTP_STATUS, RETRY_AFTER_SECONDS, statusOf } from './http-errors.ts';
+export { HTTP_TIMEOUTS, type HttpTimeouts, serverTimeouts } from './http-timeouts.ts';
 export { enumSchema, type JsonSchema, SchemaBuilder } from './json-schema.ts';
 export { collectionPath, type OpenApiDocument, type OpenApiInfo, openApiOf } from './openapi.ts';
 export { MAX_QUERY_CHARS, type PagedQuery, pagedQuery, type QueryParams } from './query.ts';
@@ -30,6 +32,7 @@ export {
   SystemFeed,
   type SystemView,
 } from './system-feed.ts';
+export type { DashboardView, GatewayFigures } from './ws-protocol.ts';
 export {
   WS_BEARER_PREFIX,
   WS_DEFAULTS,
@@ -40,3 +43,4 @@ export {
   type WsLimits,
 } from './ws-protocol.ts';
 export { type WsOptions, WsPush } from './ws-push.ts';
+export type { SystemTopicOptions } from './ws-system.ts';

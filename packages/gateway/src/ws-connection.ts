@@ -6,11 +6,16 @@ import {
   parseClientMessage,
   type ServerMessage,
   type SubscribeMessage,
+  type WatchMessage,
   WsClose,
   type WsCounters,
   type WsLimits,
 } from './ws-protocol.ts';
 import type { PushSubscription } from './ws-subscription.ts';
+import type { SystemWatch } from './ws-system.ts';
+
+/** What a connection holds under a client's id: a subscription or a watch. */
+type Stream = Pick<PushSubscription | SystemWatch, 'end' | 'onEnd'>;
 
 /** What a connection asks of the push endpoint. */
 export interface ConnectionHost {
@@ -18,6 +23,8 @@ export interface ConnectionHost {
   readonly limits: WsLimits;
   /** Starts a subscription for a client. @throws L8Error (no such route, not followable, bad query) */
   subscribe(m: SubscribeMessage, identity: string, send: (m: ServerMessage) => void): PushSubscription;
+  /** Starts a watch of a topic for a client (refused later with an error message when not authorized). */
+  watch(m: WatchMessage, identity: string, send: (m: ServerMessage) => void): SystemWatch;
   /** The connection closed. */
   closed(c: PushConnection): void;
 }
@@ -36,7 +43,7 @@ export class PushConnection {
   readonly identity: string;
   readonly #ws: WebSocket;
   readonly #host: ConnectionHost;
-  readonly #subs = new Map<string, PushSubscription>();
+  readonly #subs = new Map<string, Stream>();
   #alive = true;
   #closing = false;
 
@@ -97,37 +104,40 @@ export class PushConnection {
       this.send(errorMessage(err, (err as { data?: { id?: string } }).data?.id));
       return;
     }
-    if (m.op === 'subscribe') this.#subscribe(m);
-    else this.#unsubscribe(m.id);
+    const send = (out: ServerMessage) => this.send(out);
+    if (m.op === 'subscribe') this.#start(m.id, () => this.#host.subscribe(m, this.identity, send));
+    else if (m.op === 'watch') this.#start(m.id, () => this.#host.watch(m, this.identity, send));
+    else this.#unsubscribe(m.id, m.op === 'unwatch' ? 'unwatched' : 'unsubscribed');
   }
 
-  #subscribe(m: SubscribeMessage): void {
+  /** Starts a subscription or a watch under `id` (they share the ids and the `maxSubscriptions` limit). */
+  #start(id: string, start: () => Stream): void {
     const limits = this.#host.limits;
     try {
-      if (this.#subs.has(m.id)) throw l8error('L8_ERR_CONFLICT', `subscription ${m.id} exists`);
+      if (this.#subs.has(id)) throw l8error('L8_ERR_CONFLICT', `subscription ${id} exists`);
       if (this.#subs.size >= limits.maxSubscriptions) {
         throw l8error('L8_ERR_LIMIT', `at most ${limits.maxSubscriptions} subscriptions per connection`);
       }
-      const sub = this.#host.subscribe(m, this.identity, (out) => this.send(out));
-      this.#subs.set(m.id, sub);
+      const sub = start();
+      this.#subs.set(id, sub);
       const release = sub.onEnd;
       sub.onEnd = () => {
-        this.#subs.delete(m.id);
+        this.#subs.delete(id);
         release();
       };
     } catch (err) {
-      this.send(errorMessage(err, m.id));
+      this.send(errorMessage(err, id));
     }
   }
 
-  #unsubscribe(id: string): void {
+  #unsubscribe(id: string, answer: 'unsubscribed' | 'unwatched'): void {
     const sub = this.#subs.get(id);
     if (sub === undefined) {
       this.send(errorMessage(l8error('L8_ERR_NOT_FOUND', `no subscription ${id}`), id));
       return;
     }
     sub.end();
-    this.send({ op: 'unsubscribed', id });
+    this.send({ op: answer, id });
   }
 
   #endAll(): void {

@@ -1,6 +1,8 @@
 import type { JsonValue } from '@bufbuild/protobuf';
 import { type ErrorCode, L8Error, l8error } from '@layer8/protocol';
+import type { DirectoryCounters } from './directory.ts';
 import { MAX_QUERY_CHARS } from './query.ts';
+import type { SystemView } from './system-feed.ts';
 
 /** The path of the WebSocket push endpoint (docs/gateway.md, "WebSocket push"). */
 export const WS_PATH = '/ws';
@@ -89,8 +91,21 @@ export interface UnsubscribeMessage {
   readonly id: string;
 }
 
+/** `{op:'watch'}`: receive the dashboard's view of the overlay (topic `system`), now and as it changes. */
+export interface WatchMessage {
+  readonly op: 'watch';
+  readonly id: string;
+  readonly topic: 'system';
+}
+
+/** `{op:'unwatch'}`: stop watch `id`. */
+export interface UnwatchMessage {
+  readonly op: 'unwatch';
+  readonly id: string;
+}
+
 /** What a client may send. */
-export type ClientMessage = SubscribeMessage | UnsubscribeMessage;
+export type ClientMessage = SubscribeMessage | UnsubscribeMessage | WatchMessage | UnwatchMessage;
 
 /** One entity of a snapshot. */
 export interface SnapshotItem {
@@ -119,7 +134,8 @@ export type ServerMessage =
       readonly fromVersion?: number;
       readonly changes?: readonly ChangeJson[];
     }
-  | { readonly op: 'unsubscribed'; readonly id: string }
+  | { readonly op: 'unsubscribed' | 'unwatched'; readonly id: string }
+  | { readonly op: 'system'; readonly id: string; readonly view: DashboardView }
   | { readonly op: 'error'; readonly id?: string; readonly code: ErrorCode; readonly message: string };
 
 const ID = /^[\w.:-]{1,64}$/;
@@ -139,8 +155,12 @@ export function parseClientMessage(text: string): ClientMessage {
   const o = m as Record<string, unknown>;
   if (typeof o.id !== 'string' || !ID.test(o.id)) throw invalid('id must be 1 to 64 letters, digits or ._:-');
   const id = o.id;
-  if (o.op === 'unsubscribe') return { op: 'unsubscribe', id };
-  if (o.op !== 'subscribe') throw invalid('op must be "subscribe" or "unsubscribe"', id);
+  if (o.op === 'unsubscribe' || o.op === 'unwatch') return { op: o.op, id };
+  if (o.op === 'watch') {
+    if (o.topic !== 'system') throw invalid('topic must be "system"', id);
+    return { op: 'watch', id, topic: 'system' };
+  }
+  if (o.op !== 'subscribe') throw invalid('op must be "subscribe", "unsubscribe", "watch" or "unwatch"', id);
   const area = o.area ?? 0;
   if (typeof area !== 'number' || !Number.isInteger(area) || area < 0 || area > 0xffff) {
     throw invalid('area must be a whole number from 0 to 65535', id);
@@ -164,4 +184,21 @@ export function errorMessage(err: unknown, id?: string): ServerMessage {
 
 function invalid(message: string, id?: string): L8Error {
   return l8error('L8_ERR_INVALID_ARGUMENT', message, id === undefined ? {} : { data: { id } });
+}
+
+/** The gateway's figures added to each view. */
+export interface GatewayFigures {
+  /** HTTP requests served. */
+  readonly requests: number;
+  /** HTTP answers by status. */
+  readonly byStatus: Readonly<Record<number, number>>;
+  /** Routes published. */
+  readonly routes: number;
+  readonly push: WsCounters;
+  readonly directory: DirectoryCounters;
+}
+
+/** What a watcher receives: the overlay and the gateway. */
+export interface DashboardView extends SystemView {
+  readonly gateway: GatewayFigures;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { l8error, type NodeId } from '@layer8/protocol';
+import type { UserAuthority } from '@layer8/security';
 import type { VNic } from '@layer8/vnic';
 import { WebSocketServer } from 'ws';
 import { ACCESS_COOKIE } from './auth/auth-cookies.ts';
@@ -14,6 +15,7 @@ import { followedQuery } from './ws-fetch.ts';
 import {
   type ServerMessage,
   type SubscribeMessage,
+  type WatchMessage,
   WS_DEFAULTS,
   WS_PROTOCOL,
   WsClose,
@@ -21,6 +23,7 @@ import {
   type WsLimits,
 } from './ws-protocol.ts';
 import { PushSubscription, type SubscriptionHost } from './ws-subscription.ts';
+import { SystemHub, type SystemTopicOptions, type SystemWatch } from './ws-system.ts';
 
 /** Options of the WebSocket push endpoint (the gateway's `ws` option); limits default to {@link WS_DEFAULTS}. */
 export interface WsOptions extends Partial<WsLimits> {
@@ -28,6 +31,8 @@ export interface WsOptions extends Partial<WsLimits> {
   readonly origins?: readonly string[];
   /** The cookie that may carry the access token. Default `__Host-l8-access` (the AAA access cookie). */
   readonly accessCookie?: string;
+  /** The `system` topic of the dashboard: interval and who may watch (docs/gateway.md, "Dashboard"). */
+  readonly system?: SystemTopicOptions;
 }
 
 /** What the push endpoint is built on. */
@@ -35,6 +40,10 @@ export interface WsPushContext {
   readonly directory: Directory;
   readonly vnic: VNic;
   readonly logger: GatewayLogger | undefined;
+  /** Validates the tokens of `system` watchers; undefined: the gateway has no `auth`. */
+  readonly authority?: UserAuthority | undefined;
+  /** The gateway's HTTP counters, shown by the `system` topic. */
+  readonly http?: { readonly requests: number; readonly byStatus: Readonly<Record<number, number>> };
 }
 
 /**
@@ -64,6 +73,7 @@ export class WsPush implements ConnectionHost {
   readonly #wss: WebSocketServer;
   readonly #feeds = new Map<string, ChangeFeed>();
   readonly #conns = new Set<PushConnection>();
+  readonly #system: SystemHub;
   #origins: readonly string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #stop: (() => void) | undefined;
@@ -71,8 +81,12 @@ export class WsPush implements ConnectionHost {
   constructor(ctx: WsPushContext, options: WsOptions = {}) {
     this.#ctx = ctx;
     this.#o = options;
-    const { origins: _o, accessCookie: _c, ...limits } = options;
+    const { origins: _o, accessCookie: _c, system, ...limits } = options;
     this.limits = { ...WS_DEFAULTS, ...limits };
+    this.#system = new SystemHub(
+      { health: ctx.vnic.health, authority: ctx.authority, figures: () => this.#figures() },
+      system,
+    );
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxMessageBytes,
@@ -86,6 +100,7 @@ export class WsPush implements ConnectionHost {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head));
     this.#timer = setInterval(() => this.#heartbeat(), this.limits.pingIntervalMs).unref();
     this.#stop = this.#ctx.directory.onChange(() => this.#routesChanged());
+    this.#system.start();
   }
 
   /** Closes every connection (1001) and stops every feed. Idempotent. */
@@ -93,6 +108,7 @@ export class WsPush implements ConnectionHost {
     clearInterval(this.#timer);
     this.#stop?.();
     this.#stop = undefined;
+    this.#system.close();
     for (const c of [...this.#conns]) c.close(WsClose.GOING_AWAY, 'L8_ERR_CLOSED');
     for (const f of this.#feeds.values()) f.close();
     this.#feeds.clear();
@@ -121,9 +137,25 @@ export class WsPush implements ConnectionHost {
     return sub;
   }
 
+  /** Starts a watch of the `system` topic (see {@link ConnectionHost.watch}). */
+  watch(m: WatchMessage, identity: string, send: (m: ServerMessage) => void): SystemWatch {
+    return this.#system.watch(m.id, identity, send);
+  }
+
   /** Forgets a closed connection. */
   closed(c: PushConnection): void {
     if (this.#conns.delete(c)) this.counters.open--;
+  }
+
+  #figures() {
+    const { directory, http } = this.#ctx;
+    return {
+      requests: http?.requests ?? 0,
+      byStatus: { ...http?.byStatus },
+      routes: directory.routes().length,
+      push: { ...this.counters },
+      directory: { ...directory.counters },
+    };
   }
 
   #host(route: Route): SubscriptionHost {

@@ -79,14 +79,3 @@ export function setCookies(a: Answer): Map<string, { value: string; attributes: 
 export function cookieHeader(a: Answer): string {
   return [...setCookies(a)].map(([name, c]) => `${name}=${encodeURIComponent(c.value)}`).join('; ');
 }
-
-/** The median of `n` runs of `fn`, ms. */
-export async function medianMs(n: number, fn: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(n / 2)] as number;
-}

@@ -1,13 +1,13 @@
 import type { DescMessage, Message } from '@bufbuild/protobuf';
 import type { EnvelopeItem, TypeRegistry } from '@layer8/model';
 import { Action, l8error, type NodeId } from '@layer8/protocol';
-import type { InstanceMode, RequestOptions, VNic } from '@layer8/vnic';
+import type { InstanceMode, RequestOptions, RetryPolicy, VNic } from '@layer8/vnic';
 import { fanOut, type MapFn, type MapReduceResult, shareOf } from './map-reduce.ts';
 import { type GetRequest, readEnvelope } from './wire.ts';
 
 /** Options of one client call: the request's deadline, signal, identity and the instance mode. */
 export interface CallOptions
-  extends Pick<RequestOptions, 'timeoutMs' | 'signal' | 'identity' | 'traceparent' | 'idempotencyKey'> {
+  extends Pick<RequestOptions, 'timeoutMs' | 'signal' | 'identity' | 'traceparent' | 'idempotencyKey' | 'retry'> {
   /**
    * How the instance is picked. Default `round-robin`; a write with an idempotency key goes to the
    * instance its key hashes to (so a retry reaches the instance that remembers it) unless a mode is given.
@@ -45,13 +45,33 @@ export class ServiceClient<T extends Message> {
   readonly #registry: TypeRegistry;
   readonly #t: ClientTarget;
   readonly #local: (() => LocalReader<T> | undefined) | undefined;
+  readonly #retry: RetryPolicy | false | undefined;
 
-  /** `local` finds the instance running in this process, if any: a `local` GET then reads it directly. */
-  constructor(vnic: VNic, registry: TypeRegistry, target: ClientTarget, local?: () => LocalReader<T> | undefined) {
+  /**
+   * `local` finds the instance running in this process, if any: a `local` GET then reads it directly.
+   * `retry` is this service's retry policy for calls that give none (see {@link withRetry}).
+   */
+  constructor(
+    vnic: VNic,
+    registry: TypeRegistry,
+    target: ClientTarget,
+    local?: () => LocalReader<T> | undefined,
+    retry?: RetryPolicy | false,
+  ) {
     this.#vnic = vnic;
     this.#registry = registry;
     this.#t = target;
     this.#local = local;
+    this.#retry = retry;
+  }
+
+  /**
+   * The same client with a retry policy for every call of this service that gives none
+   * (`CallOptions.retry`): GET, PUT, DELETE and keyed writes are retried on retryable errors, POST and
+   * PATCH only when the service refused them unrun; bounded by the VNic's retry budget (docs/overlay.md).
+   */
+  withRetry(policy: RetryPolicy | false): ServiceClient<T> {
+    return new ServiceClient(this.#vnic, this.#registry, this.#t, this.#local, policy);
   }
 
   /** Creates `item` (`L8_ERR_CONFLICT` when its key exists); resolves with it as stored, with its version. */
@@ -124,7 +144,8 @@ export class ServiceClient<T extends Message> {
 
   #call(action: Action, payload: unknown, o: CallOptions, codec?: { encode(v: never): Uint8Array }) {
     const { mode, ...rest } = o;
-    const options = { ...rest, action, ...(codec ? { codec } : {}) };
+    const retry = o.retry ?? this.#retry;
+    const options = { ...rest, action, ...(codec ? { codec } : {}), ...(retry === undefined ? {} : { retry }) };
     const sticky =
       mode === undefined && o.idempotencyKey !== undefined ? this.#stickyNode(o.idempotencyKey) : undefined;
     if (sticky !== undefined) {

@@ -11,8 +11,9 @@ import {
   toL8Error,
 } from '@layer8/protocol';
 import { type CallHost, Context, type ContextHost, type HandlerContext } from './context.ts';
-import { HandlerQueue, type Queued } from './handler-queue.ts';
+import type { Queued } from './handler-queue.ts';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
+import { DEFAULT_LOW_PRIORITY_SHARE, PriorityQueue, queueBoundOf } from './shedding.ts';
 
 /**
  * A service handler: returns the reply payload (or throws an error that becomes the caller's). `ctx`
@@ -30,6 +31,8 @@ export interface VNicDrops {
   backpressure: number;
   /** Queued requests answered `L8_ERR_TIMEOUT`: their deadline passed before a handler slot was free. */
   expired: number;
+  /** Requests answered `L8_ERR_BACKPRESSURE` by priority: their priority's share of the queue was full. */
+  shed: number;
   /** One-way messages (NOTIFY, EVENT) dropped: the queue was full or their deadline passed in it. */
   notifies: number;
   /** Handlers of one-way messages that threw or rejected (reported to `onHandlerError`). */
@@ -38,7 +41,7 @@ export interface VNicDrops {
 
 /** A fresh set of zero counters. */
 export function newDrops(): VNicDrops {
-  return { malformed: 0, forgedReplies: 0, backpressure: 0, expired: 0, notifies: 0, oneWayFailures: 0 };
+  return { malformed: 0, forgedReplies: 0, backpressure: 0, expired: 0, shed: 0, notifies: 0, oneWayFailures: 0 };
 }
 
 /** How many handlers may run and wait (the VNic options of the same names). */
@@ -49,6 +52,8 @@ export interface DispatchLimits {
   readonly maxQueuedRequests: number;
   /** Bytes of the messages waiting, at most. */
   readonly maxQueuedBytes: number;
+  /** Share of the queue priorities below NORMAL may fill (`queueBoundOf`); 1 turns that off. Default 0.5. */
+  readonly lowPriorityShare?: number;
 }
 
 /** The dispatch limits from the VNic options, with their defaults (256 running, 4096 and 16 MiB queued). */
@@ -56,17 +61,14 @@ export function dispatchLimits(o: {
   readonly maxHandlersInFlight?: number;
   readonly maxQueuedRequests?: number;
   readonly maxQueuedRequestBytes?: number;
+  readonly lowPriorityQueueShare?: number;
 }): DispatchLimits {
   return {
     maxHandlersInFlight: o.maxHandlersInFlight ?? 256,
     maxQueuedRequests: o.maxQueuedRequests ?? 4096,
     maxQueuedBytes: o.maxQueuedRequestBytes ?? 16 * 1024 * 1024,
+    lowPriorityShare: o.lowPriorityQueueShare ?? DEFAULT_LOW_PRIORITY_SHARE,
   };
-}
-
-/** The default report of a one-way handler that failed: a warning on stderr. */
-export function warnOneWayFailure(e: L8Error, service: string, area: number): void {
-  process.stderr.write(`layer8: one-way handler of ${service}/${area} failed: ${e.message}\n`);
 }
 
 /** What dispatch needs from the VNic. */
@@ -135,8 +137,8 @@ function match(entries: readonly Entry[] | undefined, frame: Buffer): Entry | un
 
 /**
  * The receiving side of a VNic: (service, area) → handler, and the replies to requests. Handlers in
- * flight (promises not settled) are bounded; messages beyond wait in a FIFO queue bounded in count and
- * bytes, a request whose deadline (docs/protocol.md §3.1 DEADLINE) passes there is answered
+ * flight (promises not settled) are bounded; messages beyond wait in a queue bounded in count and
+ * bytes (by priority, then in arrival order; priorities below NORMAL get only a share of it, shedding.ts), a request whose deadline (docs/protocol.md §3.1 DEADLINE) passes there is answered
  * `L8_ERR_TIMEOUT` without running, and a request beyond the queue is answered `L8_ERR_BACKPRESSURE` at
  * once. One-way messages take the same path and are dropped (counted) where a request would be answered.
  *
@@ -152,7 +154,7 @@ export class Dispatcher {
   /** Area → entries, for matching a frame's service bytes without building a string. */
   #byArea = new Map<number, Entry[]>();
   #running = 0;
-  readonly #queue = new HandlerQueue((frame) => this.#expired(frame));
+  readonly #queue = new PriorityQueue((frame) => this.#expired(frame));
   /** Contexts of running handlers that made their signal: aborted when the VNic closes. */
   readonly #watched = new Set<Context>();
   readonly #ctxHost: ContextHost;
@@ -338,10 +340,12 @@ export class Dispatcher {
   }
 
   #enqueue(frame: Buffer): void {
-    const { maxQueuedRequests, maxQueuedBytes } = this.#limits;
-    if (this.#queue.size >= maxQueuedRequests || this.#queue.bytes + frame.length > maxQueuedBytes) {
+    const { maxQueuedRequests: max, maxQueuedBytes, lowPriorityShare: share } = this.#limits;
+    const bound = queueBoundOf(frame[Offset.PRIORITY] as number, max, share ?? DEFAULT_LOW_PRIORITY_SHARE);
+    if (this.#queue.size >= bound || this.#queue.bytes + frame.length > maxQueuedBytes) {
       if (frame[Offset.KIND] !== Kind.REQUEST) return void this.#drops.notifies++;
-      this.#drops.backpressure++;
+      if (this.#queue.size >= bound && this.#queue.size < max) this.#drops.shed++;
+      else this.#drops.backpressure++;
       const busy = `${this.#running} handlers in flight and ${this.queued} messages queued`;
       return this.#fail(frame, l8error('L8_ERR_BACKPRESSURE', `service busy: ${busy}`));
     }

@@ -7,6 +7,11 @@ interface Instances {
   readonly byVnet: Map<NodeId, NodeId[]>;
 }
 
+/** Says whether a node may take a call of (service, area) now (the circuit breakers, breaker.ts). */
+export interface NodeGate {
+  admits(service: string, area: number, node: NodeId): boolean;
+}
+
 /** (service, area) keys whose rotation is remembered, at most (then the counters start over). */
 const MAX_TURNS = 4096;
 
@@ -28,8 +33,11 @@ export class InstancePicker {
     health.onChange(() => this.#cache.clear());
   }
 
-  /** The next instance, or undefined when none is reachable. */
-  pick(service: string, area: number, nearVnet?: NodeId): NodeId | undefined {
+  /**
+   * The next instance, or undefined when none is reachable. With a `gate`, instances it does not admit
+   * (an open breaker) are skipped while another one is admitted; when none is, the turn's own is picked.
+   */
+  pick(service: string, area: number, nearVnet?: NodeId, gate?: NodeGate): NodeId | undefined {
     const key = `${area}/${service}`;
     let entry = this.#cache.get(key);
     if (entry === undefined) {
@@ -42,6 +50,11 @@ export class InstancePicker {
     const turn = this.#turns.get(key) ?? 0;
     if (this.#turns.size >= MAX_TURNS && turn === 0) this.#turns.clear();
     this.#turns.set(key, (turn + 1) % 0x40000000);
+    if (gate === undefined) return from[turn % from.length];
+    for (let i = 0; i < from.length; i++) {
+      const node = from[(turn + i) % from.length] as NodeId;
+      if (gate.admits(service, area, node)) return node;
+    }
     return from[turn % from.length];
   }
 

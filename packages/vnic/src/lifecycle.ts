@@ -32,6 +32,11 @@ export interface VNicLogger {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  /**
+   * Whether `level` is logged (pino has it). Per-request debug lines (a request or handler that failed,
+   * with its `traceId`) are written only when this says `debug` is; without it, never.
+   */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /** A logger that drops everything (the default: a library never prints by itself). */

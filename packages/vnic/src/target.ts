@@ -1,5 +1,6 @@
 import { type Action, l8error, type NodeId, type Priority } from '@layer8/protocol';
 import type { Incoming, PayloadEncoder } from './payload.ts';
+import type { RetryPolicy } from './retry.ts';
 
 /** Single-instance modes a request or one-way send can use to pick the receiver. */
 export type InstanceMode = 'round-robin' | 'proximity' | 'local' | 'leader';
@@ -50,6 +51,12 @@ export interface RequestOptions extends SendOptions {
   readonly signal?: AbortSignal;
   /** Receives intermediate replies. */
   readonly onProgress?: (progress: Incoming) => void;
+  /**
+   * Retries of this request (docs/overlay.md, Resilience): back-off with full jitter, within the deadline
+   * and the service's retry budget, only when idempotent (GET, PUT, DELETE, an idempotency key) or when
+   * the error says the handler did not run. `false` turns off the VNic's default. Default: `VNicOptions.retry`.
+   */
+  readonly retry?: RetryPolicy | false;
 }
 
 /** The service name of a target, checked (no allocation: requests call it). @throws L8_ERR_INVALID_ARGUMENT */

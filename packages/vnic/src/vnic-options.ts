@@ -1,11 +1,14 @@
 import type { LinkAddress } from '@layer8/link';
 import type { L8Error, NodeId } from '@layer8/protocol';
 import type { SecurityProvider } from '@layer8/security';
+import type { Tracer } from '@opentelemetry/api';
+import type { BreakerListener, BreakerOptions } from './breaker.ts';
 import type { VNicLogger } from './lifecycle.ts';
 import type { RequestObserver } from './request-observer.ts';
+import type { RetryBudgetOptions, RetryPolicy } from './retry.ts';
 
 /** Options of a {@link VNic}. */
-export interface VNicOptions {
+export interface VNicOptions extends VNicResilienceOptions {
   /** The security provider; must match the VNet's. */
   readonly provider: SecurityProvider;
   /** The VNet to use: an address, `host:port` or a unix socket path. Default: discovery (DESIGN.md §1). */
@@ -40,7 +43,11 @@ export interface VNicOptions {
    * a first success keep retrying without a deadline. Default 10000.
    */
   readonly connectTimeoutMs?: number;
-  /** Where state changes go (a pino logger fits). Default: nowhere. */
+  /**
+   * Where state changes go (a pino logger fits), with `node` and `alias` on every line; at `debug` (when
+   * the logger has `isLevelEnabled`), also every request and handler that failed, with its `code` and the
+   * `traceId` of its traceparent. Default: nowhere.
+   */
   readonly logger?: VNicLogger;
   /**
    * Handlers of this VNic running at once (a handler counts until its promise settles; one that returns
@@ -56,6 +63,13 @@ export interface VNicOptions {
   /** Bytes of the messages waiting for a handler slot, refused beyond as above. Default 16 MiB. */
   readonly maxQueuedRequestBytes?: number;
   /**
+   * Load shedding by priority (docs/overlay.md, Resilience): requests of a priority below NORMAL (5-7) are
+   * refused `L8_ERR_BACKPRESSURE` (counted in `drops.shed`) once the handler queue holds this share of
+   * `maxQueuedRequests` (priority 5), two thirds of it (6) or a third (7); NORMAL and above may fill the
+   * whole queue, and the queue serves the highest priority first. 1 turns shedding off. Default 0.5.
+   */
+  readonly lowPriorityQueueShare?: number;
+  /**
    * Called once when the VNet refuses this node for a reason a retry cannot fix (`L8_ERR_CERT_REVOKED`,
    * `L8_ERR_CERT_EXPIRED`, `L8_ERR_AUTH`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), from a
    * failed handshake or a `close` control message before the link closed. The VNic has then stopped
@@ -65,7 +79,7 @@ export interface VNicOptions {
   /**
    * Called when the handler of a one-way message (NOTIFY, EVENT) throws or rejects: nobody waits for
    * its answer, so this (and `drops.oneWayFailures`) is where the failure shows. Default: a warning on
-   * stderr. Faults of the callback itself are ignored.
+   * `logger` (nowhere without one). Faults of the callback itself are ignored.
    */
   readonly onHandlerError?: (error: L8Error, service: string, area: number) => void;
   /**
@@ -73,6 +87,31 @@ export interface VNicOptions {
    * (`@layer8/metrics`'s `VNicMetrics` is one). Default none, and then requests and handlers run unwrapped.
    */
   readonly observer?: RequestObserver;
+  /**
+   * Traces every request this VNic makes (span `layer8.request`, kind CLIENT) and every request its
+   * handlers serve (`layer8.handle`, kind SERVER), linked through the frame's traceparent, with the
+   * attributes `layer8.service`, `layer8.action`, `layer8.area`, `layer8.node` (the peer) and, on failure,
+   * `layer8.code` and status ERROR (docs/observability.md). Pass a tracer of a registered SDK
+   * (`trace.getTracer('layer8')` or a provider's own). Default none: requests and handlers run unwrapped.
+   */
+  readonly tracer?: Tracer;
+}
+
+/** The caller-side resilience options of a VNic (docs/overlay.md, Resilience). */
+export interface VNicResilienceOptions {
+  /**
+   * Circuit breakers per (service, area, node): after `failures` (5) consecutive failures that say the
+   * node is unwell (timeout, unreachable, backpressure, unavailable, internal) the instance modes skip it
+   * while another instance is admitted; after `coolDownMs` (5000) one probe goes, and its success closes
+   * it. `false` turns them off. Default on.
+   */
+  readonly breaker?: BreakerOptions | false;
+  /** Told about every breaker state change. Default none. */
+  readonly onBreaker?: BreakerListener;
+  /** The retry policy of requests that give none (`RequestOptions.retry`). Default none: no retries. */
+  readonly retry?: RetryPolicy | false;
+  /** Retries per service, at most `ratio` (0.1) × requests + `minPerSecond` (10) × `windowSeconds` (10). */
+  readonly retryBudget?: RetryBudgetOptions;
 }
 
 /** Resolves the leader of (service, area); filled by the election service. */

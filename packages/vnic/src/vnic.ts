@@ -16,24 +16,18 @@ import {
   toL8Error,
   ZERO_NODE_ID,
 } from '@layer8/protocol';
+import type { BreakerState } from './breaker.ts';
 import { ByteCache } from './byte-cache.ts';
 import { Connection } from './connection.ts';
 import { checkFrameSize, type DataSource, dataInit, MODE_BYTE, sendData } from './data-init.ts';
-import {
-  Dispatcher,
-  dispatchLimits,
-  type Handler,
-  newDrops,
-  type Subscription,
-  type VNicDrops,
-  warnOneWayFailure,
-} from './dispatch.ts';
+import { Dispatcher, dispatchLimits, type Handler, newDrops, type Subscription, type VNicDrops } from './dispatch.ts';
 import { InstancePicker } from './instance-picker.ts';
 import type { VNicState, VNicStatus } from './lifecycle.ts';
 import { LocalCalls } from './local-call.ts';
 import type { Incoming, Payload } from './payload.ts';
 import { isSourceOf, PendingTable } from './pending.ts';
-import { observeCall, observedHandler } from './request-observer.ts';
+import { type HookedCall, hookedHandler, oneWayWarning, requestHooks } from './request-hooks.ts';
+import { type CallPlan, Resilience } from './resilience.ts';
 import { checkedService, type RequestOptions, type SendOptions, serviceOf, type Target } from './target.ts';
 import { TurnBudget } from './turn-budget.ts';
 import type { LeaderResolver, VNicOptions } from './vnic-options.ts';
@@ -73,6 +67,10 @@ export class VNic {
   /** `local`-mode requests served in this process. */
   readonly #local: LocalCalls;
   #leader: LeaderResolver | undefined;
+  /** Circuit breakers and retries of the requests this VNic makes (resilience.ts). */
+  readonly #resilience: Resilience;
+  /** The request wrapper of the hooks on (observer, tracer, debug log); undefined for none. */
+  readonly #hooked: HookedCall | undefined;
   #draining: Promise<void> | undefined;
 
   /** @throws L8_ERR_INVALID_ARGUMENT when `maxFrame` is below `MIN_MAX_FRAME` (256 KiB). */
@@ -87,6 +85,7 @@ export class VNic {
     this.#idBytes = nodeIdToBytes(this.id);
     this.#pending = new PendingTable(options.maxPending ?? 100_000, { idBytes: (node) => this.#ids.bytes(node) });
     this.#picker = new InstancePicker(this.#health);
+    this.#resilience = new Resilience(options);
     this.#conn = new Connection(options, this, this.#health, this.#connectionHost(), this.#drops);
     this.#dispatch = new Dispatcher({
       idBytes: this.#idBytes,
@@ -95,10 +94,11 @@ export class VNic {
       control: (body) => this.#conn.controlReliable(body),
       limits: dispatchLimits(options),
       drops: this.#drops,
-      onHandlerError: options.onHandlerError ?? warnOneWayFailure,
+      onHandlerError: options.onHandlerError ?? oneWayWarning(options.logger, this.#logFields()),
       calls: this,
       receivedAt: () => this.#conn.link?.lastReceivedAt ?? performance.now(),
     });
+    this.#hooked = requestHooks(options, this.#logFields());
     this.#local = new LocalCalls({
       id: this.id,
       vnetId: () => this.#conn.vnetId,
@@ -185,8 +185,8 @@ export class VNic {
   subscribe(target: Target, handler: Handler, options: { readonly state?: InstanceState } = {}): Subscription {
     const { service, area } = serviceOf(target);
     if (this.#draining !== undefined) throw this.#conn.notConnected();
-    const o = this.#o.observer;
-    return this.#dispatch.subscribe(service, area, o ? observedHandler(o, service, handler) : handler, options.state);
+    const hooked = hookedHandler(this.#o, this.#logFields(), service, handler);
+    return this.#dispatch.subscribe(service, area, hooked, options.state);
   }
 
   /** Sets the resolver that `leader` mode uses (the election service installs one). */
@@ -237,9 +237,14 @@ export class VNic {
    * deadline; `L8_ERR_ABORTED` when `signal` aborts; `L8_ERR_CLOSED` while draining.
    */
   request(target: Target, payload?: Payload, options: RequestOptions = {}): Promise<Incoming> {
-    const o = this.#o.observer;
-    if (o === undefined) return this.#request(target, payload, options);
-    return observeCall(o, target, options, () => this.#request(target, payload, options));
+    const hooked = this.#hooked;
+    if (hooked === undefined) return this.#request(target, payload, options);
+    return hooked(target, options, (o) => this.#request(target, payload, o));
+  }
+
+  /** The fields every log line of this VNic carries. */
+  #logFields(): Record<string, unknown> {
+    return { node: this.id, alias: this.alias };
   }
 
   #request(target: Target, payload: Payload, options: RequestOptions): Promise<Incoming> {
@@ -253,11 +258,28 @@ export class VNic {
         const local = this.#dispatch.handlerOf(service, area);
         if (local !== undefined) return this.#local.call(local, service, area, payload, options);
       }
-      const node = target.node ?? this.#resolve(service, area, mode);
-      return this.#sendRequest(node, service, area, MODE_BYTE[mode] as Mode, payload, options);
+      return this.#resilience.call(this.#plan(target, service, area, mode, payload, options));
     } catch (err) {
       return Promise.reject(toL8Error(err, 'L8_ERR_INTERNAL'));
     }
+  }
+
+  /** A request as the resilience layer makes it: the node is picked per attempt, the breakers respected. */
+  #plan(target: Target, service: string, area: number, mode: string, payload: Payload, o: RequestOptions): CallPlan {
+    const byte = MODE_BYTE[mode] as Mode;
+    return {
+      service,
+      area,
+      options: o,
+      timeoutMs: o.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      pick: () => target.node ?? this.#resolve(service, area, mode),
+      send: (node, options) => this.#sendRequest(node, service, area, byte, payload, options),
+    };
+  }
+
+  /** The state of the circuit breaker of (service, area, node) at this caller (`closed` when breakers are off). */
+  breakerState(service: string, area: number, node: NodeId): BreakerState {
+    return this.#resilience.breakers?.state(service, area, node) ?? 'closed';
   }
 
   /**
@@ -331,7 +353,8 @@ export class VNic {
       if (leader === undefined) throw l8error('L8_ERR_NO_LEADER', `no elected leader for ${service}/${area}`);
       return leader;
     }
-    const node = this.#picker.pick(service, area, mode === 'round-robin' ? undefined : this.#conn.vnetId);
+    const near = mode === 'round-robin' ? undefined : this.#conn.vnetId;
+    const node = this.#picker.pick(service, area, near, this.#resilience.breakers);
     if (node !== undefined) return node;
     // a subscription of this process that health has not echoed back yet still counts
     if (this.#dispatch.handlerOf(service, area) !== undefined) return this.id;

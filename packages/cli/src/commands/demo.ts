@@ -19,6 +19,9 @@ const VNETS = [
 /** The certificate name the printed commands use. */
 const CLI_NODE = 'cli';
 
+/** Interval of the load figures in health, ms: short, so the dashboard's rates move (the default is 10 s). */
+const STATS_MS = 1000;
+
 /** Deadline of one service process to start serving, ms. */
 const START_MS = 30_000;
 
@@ -39,7 +42,7 @@ export function demoCommand(program: Command, io: CliIo): void {
         await demo.start();
         const gateway = await demo.startGateway(portOf(flags.gatewayPort));
         printTryNext(io, demo.vnets, security);
-        printWeb(io, gateway.url);
+        printWeb(io, gateway);
         io.out('l8 demo ready (Ctrl-C stops it)');
         await io.untilStopped();
       } finally {
@@ -83,6 +86,7 @@ class Demo {
         socketPath: join(this.#data, 'run', `${v.name}.sock`),
         peers: this.vnets.map((n) => n.addresses.tcp),
         alias: v.name,
+        statsMs: STATS_MS,
         logger: { info: () => undefined, warn: (o, m) => this.#io.warn(`${m ?? ''} ${JSON.stringify(o)}`) },
       });
       this.vnets.push(vnet);
@@ -120,7 +124,7 @@ class Demo {
   async startGateway(port: number): Promise<DemoGateway> {
     const socket = this.vnets[0]?.addresses.unix as string;
     const o = { socket, security: this.#security, port, services: DEMO_SERVICES, timeoutMs: START_MS, io: this.#io };
-    this.#gateway = await startDemoGateway(o);
+    this.#gateway = await startDemoGateway({ ...o, statsMs: STATS_MS });
     this.#io.out(`l8 demo: the gateway listens on ${this.#gateway.url}`);
     return this.#gateway;
   }
@@ -206,15 +210,23 @@ function portOf(text: string): number {
 }
 
 /** The gateway's pages and curl commands that work as printed. */
-function printWeb(io: CliIo, url: string): void {
+function printWeb(io: CliIo, gateway: DemoGateway): void {
+  const { url, user, password } = gateway;
+  const login = JSON.stringify({ user, password });
   const open = `select * from Order where status = 1`;
   const order = '{"id":"5","number":"A-5","customerId":"c2","status":"STATUS_OPEN","city":"Lisbon"}';
-  io.out(`REST and OpenAPI: ${url}/docs (the document: ${url}/openapi.json)`);
+  const token = `node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).accessToken'`;
+  const auth = `-H "Authorization: Bearer $L8_TOKEN"`;
+  io.out(`dashboard: ${url}/dashboard (log in as ${user}, password ${password})`);
+  io.out(`REST and OpenAPI: ${url}/docs (the document: ${url}/openapi.json); a token first (valid 15 minutes):`);
+  io.out(
+    `  export L8_TOKEN=$(curl -s -X POST -H 'content-type: application/json' -d ${q(login)} ${url}/auth/login | ${token})`,
+  );
   for (const cmd of [
-    `curl -s ${q(`${url}/l8/0/Orders?q=${encodeURIComponent(open)}`)}`,
-    `curl -s -X POST -H 'content-type: application/json' -d ${q(order)} ${url}/l8/0/Orders`,
-    `curl -s ${url}/l8/0/Orders/5`,
-    `curl -s -X DELETE ${url}/l8/0/Orders/5 -w '%{http_code}\\n'`,
+    `curl -s ${auth} ${q(`${url}/l8/0/Orders?q=${encodeURIComponent(open)}`)}`,
+    `curl -s ${auth} -X POST -H 'content-type: application/json' -d ${q(order)} ${url}/l8/0/Orders`,
+    `curl -s ${auth} ${url}/l8/0/Orders/5`,
+    `curl -s ${auth} -X DELETE ${url}/l8/0/Orders/5 -w '%{http_code}\\n'`,
   ]) {
     io.out(`  ${cmd}`);
   }

@@ -1,10 +1,12 @@
 import { type AuthOptions, Gateway, type GatewayLogger } from '@layer8/gateway';
-import { l8error } from '@layer8/protocol';
+import { l8error, newNodeId } from '@layer8/protocol';
 import { type SecurityProvider, TlsProvider } from '@layer8/security';
 import { VNic } from '@layer8/vnic';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.ts';
+import { logLevelOf, processLogger } from '../logging.ts';
 import { providerFrom, type SecurityFlags } from '../providers.ts';
+import { otlpTracesUrl, startTracing } from '../tracing.ts';
 
 interface GatewayStartFlags extends SecurityFlags {
   readonly host: string;
@@ -16,6 +18,8 @@ interface GatewayStartFlags extends SecurityFlags {
   readonly bodyLimit: string;
   readonly connectTimeout: string;
   readonly auth?: boolean;
+  readonly otlp?: string;
+  readonly logLevel?: string;
 }
 
 /** `l8 gateway start`: joins the overlay and serves REST and OpenAPI until SIGINT or SIGTERM. */
@@ -39,20 +43,29 @@ export function gatewayStartCommand(parent: Command, io: CliIo): void {
     .option('--body-limit <bytes>', 'largest request body', String(1024 * 1024))
     .option('--connect-timeout <ms>', 'deadline to join the overlay', '10000')
     .option('--auth', 'serve /auth (login, refresh, logout, TOTP) with the users of --security (needs token.key)')
+    .option('--otlp <url>', 'send request spans over OTLP/HTTP to URL (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
+    .option('--log-level <level>', 'JSON log lines on stderr from this level up (default: L8_LOG, info)')
     .action(async (flags: GatewayStartFlags) => {
       const provider = providerFrom(flags, io.env, io.warn);
+      const id = newNodeId();
+      const logger = processLogger(io, logLevelOf(flags.logLevel, io.env), { node: id, alias: flags.alias });
+      const tracing = startTracing(otlpTracesUrl(flags.otlp, io.env), flags.alias, { 'service.instance.id': id });
       const vnic = new VNic({
         provider,
         env: io.env,
+        id,
         alias: flags.alias,
+        logger,
+        ...(tracing.tracer === undefined ? {} : { tracer: tracing.tracer }),
         connectTimeoutMs: whole(flags.connectTimeout, '--connect-timeout', 1),
         ...(flags.vnet === undefined ? {} : { vnet: flags.vnet }),
       });
       try {
         await vnic.connect();
-        await serve(vnic, flags, io, authOf(provider, flags));
+        await serve(vnic, flags, io, authOf(provider, flags), logger);
       } finally {
         await vnic.close();
+        await tracing.shutdown();
       }
       io.out('l8 gateway stopped');
     });
@@ -67,7 +80,13 @@ function authOf(provider: SecurityProvider, flags: GatewayStartFlags): AuthOptio
   return { authority: provider };
 }
 
-async function serve(vnic: VNic, flags: GatewayStartFlags, io: CliIo, auth: AuthOptions | undefined): Promise<void> {
+async function serve(
+  vnic: VNic,
+  flags: GatewayStartFlags,
+  io: CliIo,
+  auth: AuthOptions | undefined,
+  logger: GatewayLogger,
+): Promise<void> {
   const gateway = new Gateway({
     vnic,
     ...(auth === undefined ? {} : { auth }),
@@ -76,7 +95,7 @@ async function serve(vnic: VNic, flags: GatewayStartFlags, io: CliIo, auth: Auth
     defaultTimeoutMs: whole(flags.defaultTimeout, '--default-timeout', 1),
     maxTimeoutMs: whole(flags.maxTimeout, '--max-timeout', 1),
     bodyLimit: whole(flags.bodyLimit, '--body-limit', 1),
-    logger: cliLogger(io),
+    logger,
   });
   try {
     const { url } = await gateway.start();
@@ -92,15 +111,4 @@ function whole(text: string, flag: string, min: number): number {
   const n = /^[0-9]{1,10}$/.test(text) ? Number(text) : Number.NaN;
   if (!(n >= min)) throw l8error('L8_ERR_INVALID_ARGUMENT', `${flag} must be a whole number ≥ ${min}, not ${text}`);
   return n;
-}
-
-/** One line per event: routes changing, conflicts and failures (the listening line is the CLI's own). */
-function cliLogger(io: CliIo): GatewayLogger {
-  const line = (o: object, m?: string) =>
-    `${m ?? ''} ${JSON.stringify(o, (_k, v) => (v instanceof Error ? v.message : v))}`;
-  return {
-    info: (o, m) => (m === 'gateway listening' ? undefined : io.out(line(o, m))),
-    warn: (o, m) => io.warn(line(o, m)),
-    error: (o, m) => io.warn(line(o, m)),
-  };
 }

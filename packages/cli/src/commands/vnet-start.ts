@@ -6,12 +6,13 @@ import {
   registerVNetMetrics,
   serveMetrics,
 } from '@layer8/metrics';
-import { l8error } from '@layer8/protocol';
+import { l8error, newNodeId } from '@layer8/protocol';
 import { type SecurityProvider, TlsProvider } from '@layer8/security';
 import { DEFAULT_VNET_PORT, VNet } from '@layer8/vnet';
 import { parseAddress } from '@layer8/vnic';
 import type { Command } from 'commander';
 import type { CliIo } from '../io.ts';
+import { logLevelOf, processLogger } from '../logging.ts';
 import { providerFrom, type SecurityFlags } from '../providers.ts';
 
 /** The provider of a VNet: as for any command, and with a TLS overlay the node's certificate must be a VNet's. */
@@ -38,6 +39,7 @@ interface VNetStartFlags extends SecurityFlags {
   readonly overlay: string;
   readonly metrics?: string;
   readonly metricsRemote?: boolean;
+  readonly logLevel?: string;
 }
 
 /**
@@ -89,9 +91,13 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
     .option('--force-insecure', 'let the dev provider listen on non-loopback addresses (not with --dev)')
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one)')
     .option('--metrics-remote', 'let --metrics listen on a non-loopback address (no authentication, no TLS)')
+    .option('--log-level <level>', 'JSON log lines on stderr from this level up (default: L8_LOG, info)')
     .action(async (flags: VNetStartFlags) => {
       const startMetrics = metricsStarter(flags, io);
+      const id = newNodeId();
+      const logger = processLogger(io, logLevelOf(flags.logLevel, io.env), { node: id, alias: flags.alias, vnet: id });
       const vnet = new VNet({
+        id,
         provider: vnetProvider(flags, io),
         host: flags.host,
         port: Number(flags.port),
@@ -104,11 +110,7 @@ export function vnetStartCommand(parent: Command, io: CliIo): void {
           : {
               discovery: { port: Number(flags.discovery), broadcast: flags.discoveryAddress, overlay: flags.overlay },
             }),
-        logger: {
-          // the CLI prints its own listening line; peer links coming and going are worth a line each
-          info: (o, m) => (m === 'vnet listening' ? undefined : io.out(`${m ?? ''} ${JSON.stringify(o)}`)),
-          warn: (o, m) => io.warn(`${m ?? ''} ${JSON.stringify(o)}`),
-        },
+        logger,
       });
       const a = await vnet.start();
       io.out(`l8 vnet ${vnet.id} listening on tcp ${a.tcp.host}:${a.tcp.port}${a.unix ? ` and unix ${a.unix}` : ''}`);

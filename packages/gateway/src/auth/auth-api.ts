@@ -34,6 +34,11 @@ export interface AuthOptions {
   readonly totpIssuer?: string;
   /** The clock, epoch ms (tests). Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Whether a request without a token goes on as the gateway itself (a member: the services' rules for the
+   * role `member` apply). Default false: with auth on, a request without a token is 401 `L8_ERR_AUTH`.
+   */
+  readonly anonymous?: boolean;
 }
 
 type Body = Record<string, unknown>;
@@ -54,6 +59,7 @@ export class AuthApi {
   readonly #accessTtl: number;
   readonly #sessionTtl: number;
   readonly #now: () => number;
+  readonly #anonymous: boolean;
 
   /** @throws L8_ERR_INVALID_ARGUMENT when there is no directory for the state files */
   constructor(o: AuthOptions) {
@@ -62,6 +68,7 @@ export class AuthApi {
     const now = o.now ?? Date.now;
     this.#a = o.authority;
     this.#now = now;
+    this.#anonymous = o.anonymous ?? false;
     this.#accessTtl = o.accessTtlSeconds ?? 900;
     this.#sessionTtl = o.refreshTtlSeconds ?? 43_200;
     this.#refresh = new RefreshStore(dir, this.#sessionTtl, now);
@@ -86,11 +93,13 @@ export class AuthApi {
 
   /**
    * The token a request carries on to the overlay, validated: Bearer, else the access cookie (CSRF
-   * checked), else '' (the gateway acting as a member). @throws HttpError 401/403, the authority's errors
+   * checked), else '' (the gateway acting as a member) when `anonymous` allows it.
+   * @throws HttpError 401 without a token (unless `anonymous`), 403 (CSRF); the authority's errors
    */
   async identity(req: FastifyRequest): Promise<string> {
     const token = this.#token(req);
     if (token !== '') await this.#a.validateToken(token);
+    else if (!this.#anonymous) throw new HttpError(401, l8error('L8_ERR_AUTH', 'log in first: no token and no cookie'));
     return token;
   }
 

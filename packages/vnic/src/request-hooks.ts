@@ -1,0 +1,112 @@
+import { type Action, type L8Error, toL8Error } from '@layer8/protocol';
+import type { Tracer } from '@opentelemetry/api';
+import type { HandlerContext } from './context.ts';
+import type { Handler } from './dispatch.ts';
+import type { VNicLogger } from './lifecycle.ts';
+import type { Incoming, Payload } from './payload.ts';
+import { observeCall, observedHandler, type RequestObserver } from './request-observer.ts';
+import type { RequestOptions, Target } from './target.ts';
+import { traceCall, tracedHandler, traceIdOf } from './tracing.ts';
+
+/** What may watch a VNic's requests: all opt-in, and a VNic with none runs its requests unwrapped. */
+export interface HookOptions {
+  readonly observer?: RequestObserver;
+  readonly tracer?: Tracer;
+  readonly logger?: VNicLogger;
+}
+
+/** Runs a request with the options the hooks hand it (a traceparent of the caller span added). */
+export type HookedCall = (
+  target: Target,
+  options: RequestOptions,
+  call: (options: RequestOptions) => Promise<Incoming>,
+) => Promise<Incoming>;
+
+/** The logger, when it logs at `debug` (per-request lines cost nothing otherwise). */
+function debugLogger(logger: VNicLogger | undefined): VNicLogger | undefined {
+  return logger?.isLevelEnabled?.('debug') === true ? logger : undefined;
+}
+
+/** One debug line for a request that failed, with the trace id as correlation id. */
+function logFailure(
+  log: VNicLogger,
+  msg: string,
+  f: Record<string, unknown>,
+  traceparent: string | undefined,
+  err: unknown,
+): void {
+  const e = toL8Error(err);
+  log.debug({ ...f, code: e.code, traceId: traceIdOf(traceparent) }, `${msg}: ${e.message}`);
+}
+
+/**
+ * The request wrapper of a VNic with these hooks, outermost first: the span (so the others see its
+ * traceparent), the debug log of failures, the observer. Undefined when no hook is on: the hot path then
+ * reads one field and calls nothing.
+ */
+export function requestHooks(o: HookOptions, node: Record<string, unknown>): HookedCall | undefined {
+  const { observer, tracer } = o;
+  const log = debugLogger(o.logger);
+  if (observer === undefined && tracer === undefined && log === undefined) return undefined;
+  const observed = (target: Target, options: RequestOptions, call: (o: RequestOptions) => Promise<Incoming>) =>
+    observer === undefined ? call(options) : observeCall(observer, target, options, () => call(options));
+  const logged: HookedCall =
+    log === undefined
+      ? observed
+      : (target, options, call) =>
+          observed(target, options, call).catch((err: unknown) => {
+            const f = { ...node, service: target?.service, area: target?.area ?? 0, action: options.action };
+            logFailure(log, 'request failed', f, options.traceparent, err);
+            throw err;
+          });
+  return tracer === undefined
+    ? logged
+    : (target, options, call) => traceCall(tracer, target, options, (t) => logged(target, t, call));
+}
+
+/** `handler` wrapped in the same hooks as {@link requestHooks}; `handler` itself when none is on. */
+export function hookedHandler(
+  o: HookOptions,
+  node: Record<string, unknown>,
+  service: string,
+  handler: Handler,
+): Handler {
+  let h = o.observer === undefined ? handler : observedHandler(o.observer, service, handler);
+  const log = debugLogger(o.logger);
+  if (log !== undefined) h = loggedHandler(log, node, h);
+  return o.tracer === undefined ? h : tracedHandler(o.tracer, h);
+}
+
+/** `handler`, with a debug line for every request it fails (one-way failures go to `onHandlerError`). */
+function loggedHandler(log: VNicLogger, node: Record<string, unknown>, handler: Handler): Handler {
+  return (message: Incoming, ctx: HandlerContext): Payload | Promise<Payload> => {
+    if (ctx.kind !== 'request') return handler(message, ctx);
+    const fail = (err: unknown): never => {
+      const f = { ...node, service: ctx.service, area: ctx.area, action: ctx.action as Action, peer: ctx.source };
+      logFailure(log, 'handler failed', f, ctx.traceparent, err);
+      throw err;
+    };
+    let result: Payload | Promise<Payload>;
+    try {
+      result = handler(message, ctx);
+    } catch (err) {
+      return fail(err);
+    }
+    return result instanceof Promise ? result.catch(fail) : result;
+  };
+}
+
+/**
+ * The default report of a one-way handler that failed: a warning on the VNic's logger (nowhere without
+ * one: a library never prints by itself; `drops.oneWayFailures` counts it either way).
+ */
+export function oneWayWarning(
+  logger: VNicLogger | undefined,
+  node: Record<string, unknown>,
+): (e: L8Error, service: string, area: number) => void {
+  return (e, service, area) =>
+    logger?.warn(
+      { ...node, service, area, code: e.code },
+      `one-way handler of ${service}/${area} failed: ${e.message}`,
+    );
+}
