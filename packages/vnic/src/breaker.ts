@@ -79,6 +79,11 @@ export class Breaker {
     return this.#state;
   }
 
+  /** Closed with no failure counted: the same as no breaker at all (its board may forget it). */
+  get idle(): boolean {
+    return this.#state === 'closed' && this.#failures === 0;
+  }
+
   /** Whether a call may go to the node now. In `half-open` this takes the one probe: true once. */
   admits(): boolean {
     if (this.#state === 'closed') return true;
@@ -148,16 +153,26 @@ export class BreakerBoard {
 
   /** Whether a call of (service, area) may go to `node` now (takes the probe of a half-open breaker). */
   admits(service: string, area: number, node: NodeId): boolean {
+    if (this.#breakers.size === 0) return true; // the healthy case: no key to build
     return this.#breakers.get(keyOf(service, area, node))?.admits() ?? true;
   }
 
-  /** Counts the outcome of a call of (service, area) to `node`: `code` undefined for a success. */
+  /**
+   * Counts the outcome of a call of (service, area) to `node`: `code` undefined for a success. A breaker
+   * that is idle again (closed, no failure counted) is forgotten, so a healthy overlay keeps none and a
+   * success costs nothing.
+   */
   record(service: string, area: number, node: NodeId, code: string | undefined): void {
+    if (code === undefined && this.#breakers.size === 0) return;
     const outcome = outcomeOf(code);
     const key = keyOf(service, area, node);
     const b = this.#breakers.get(key);
-    if (b !== undefined) return b.record(outcome);
-    if (outcome === 'failure') this.#create(key, service, area, node)?.record(outcome);
+    if (b === undefined) {
+      if (outcome === 'failure') this.#create(key, service, area, node)?.record(outcome);
+      return;
+    }
+    b.record(outcome);
+    if (b.idle) this.#breakers.delete(key);
   }
 
   /** The state of the breaker of (service, area, node). */
