@@ -12,7 +12,7 @@ import { answerClientError, errorAnswer, HttpError } from './http-errors.ts';
 import { type HttpTimeouts, serverTimeouts } from './http-timeouts.ts';
 import { type OpenApiDocument, openApiOf } from './openapi.ts';
 import type { QueryParams } from './query.ts';
-import { CORRELATION_HEADER, gatewaySpan, TRACEPARENT_HEADER, traceOf } from './request-context.ts';
+import { CORRELATION_HEADER, gatewaySpan, RandomIds, TRACEPARENT_HEADER, traceOf } from './request-context.ts';
 import { RestApi } from './rest.ts';
 import { type WsOptions, WsPush } from './ws-push.ts';
 
@@ -45,6 +45,12 @@ export interface GatewayOptions {
   readonly ws?: WsOptions;
   /** How long a client may take to send a request, and idle limits (docs/gateway.md, "Timeouts"). */
   readonly timeouts?: Partial<HttpTimeouts>;
+  /**
+   * The proxies in front of the gateway whose `X-Forwarded-*` headers are believed (Fastify's
+   * `trustProxy`: addresses or CIDR ranges; `true` trusts any). The client address of login limits and
+   * logs is then the one the proxy saw. Default none: the socket's address.
+   */
+  readonly trustProxy?: boolean | string | readonly string[];
 }
 
 /** Where a started gateway listens. */
@@ -86,6 +92,8 @@ export class Gateway {
   readonly push: WsPush;
   /** The gateway's span of each request, made when its id is. */
   readonly #spans = new WeakMap<IncomingMessage, string>();
+  /** Trace and span ids of the requests. */
+  readonly #ids = new RandomIds();
   #openApi: { revision: number; doc: OpenApiDocument } | undefined;
   #started: Promise<GatewayAddress> | undefined;
   #closed: Promise<void> | undefined;
@@ -164,6 +172,7 @@ export class Gateway {
     const app = Fastify({
       ...(pino ? { loggerInstance: l as FastifyBaseLogger } : { logger: false }),
       bodyLimit: this.#o.bodyLimit ?? 1024 * 1024,
+      ...(this.#o.trustProxy === undefined ? {} : { trustProxy: this.#o.trustProxy as string[] }),
       ...serverTimeouts(this.#o.timeouts),
       routerOptions: { maxParamLength: 2048 },
       genReqId: (req) => this.#newRequest(req),
@@ -194,8 +203,8 @@ export class Gateway {
 
   /** Makes a request's trace: its id (the trace id, also the correlation id) and the gateway's span. */
   #newRequest(req: IncomingMessage): string {
-    const trace = traceOf(req.headers);
-    this.#spans.set(req, gatewaySpan(trace));
+    const trace = traceOf(req.headers, this.#ids.hex);
+    this.#spans.set(req, gatewaySpan(trace, this.#ids.hex));
     return trace.traceId;
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { l8error } from '@layer8/protocol';
 import { HttpError } from './http-errors.ts';
@@ -27,19 +27,52 @@ const MAX_TOKEN = 8192;
  * 32-hex `x-correlation-id` used as the trace id, else a new trace. An invalid header starts a new
  * trace, as W3C Trace Context says; it is never an error.
  */
-export function traceOf(headers: IncomingHttpHeaders): { traceId: string; flags: string } {
+export function traceOf(
+  headers: IncomingHttpHeaders,
+  random: (bytes: number) => string = randomHex,
+): { traceId: string; flags: string } {
   const m = W3C.exec(single(headers[TRACEPARENT_HEADER]) ?? '');
   if (m !== null && m[1] !== 'ff' && !ZEROS.test(m[2] as string) && !ZEROS.test(m[3] as string)) {
     return { traceId: m[2] as string, flags: m[4] as string };
   }
   const asked = single(headers[CORRELATION_HEADER])?.toLowerCase();
   if (asked !== undefined && TRACE_ID.test(asked) && !ZEROS.test(asked)) return { traceId: asked, flags: '01' };
-  return { traceId: randomBytes(16).toString('hex'), flags: '01' };
+  return { traceId: random(16), flags: '01' };
 }
 
 /** A new span of the gateway in the request's trace. */
-export function gatewaySpan(trace: { traceId: string; flags: string }): string {
-  return `00-${trace.traceId}-${randomBytes(8).toString('hex')}-${trace.flags}`;
+export function gatewaySpan(
+  trace: { traceId: string; flags: string },
+  random: (bytes: number) => string = randomHex,
+): string {
+  return `00-${trace.traceId}-${random(8)}-${trace.flags}`;
+}
+
+/** `bytes` random bytes as hex, each call from the system's generator. */
+function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/**
+ * Random ids drawn from a pool of random bytes refilled 4 KiB at a time: one system call per ~170
+ * requests instead of two per request (trace and span ids were 9 % of the gateway's CPU per GET).
+ *
+ * Invariant: `#pool[#at..]` holds random bytes not handed out yet.
+ */
+export class RandomIds {
+  readonly #pool = Buffer.alloc(4096);
+  #at = this.#pool.length;
+
+  /** `bytes` (at most 4096) random bytes as lowercase hex. */
+  readonly hex = (bytes: number): string => {
+    if (this.#at + bytes > this.#pool.length) {
+      randomFillSync(this.#pool);
+      this.#at = 0;
+    }
+    const text = this.#pool.toString('hex', this.#at, this.#at + bytes);
+    this.#at += bytes;
+    return text;
+  };
 }
 
 /**

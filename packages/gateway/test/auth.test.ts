@@ -212,6 +212,20 @@ describe('AAA over HTTP: login, tokens, refresh, logout, TOTP, cookies, rate lim
     assert.deepEqual([locked.status, locked.headers.get('retry-after')], [429, '5']);
   });
 
+  test('behind a trusted proxy the address of the login limits is the forwarded one', async () => {
+    const limits = { perUser: 100, perAddress: 2, windowMs: 60_000, lockoutMs: 5_000 };
+    const auth = { authority: r.ca.provider('g3'), limits };
+    const g3 = await r.gateway('g3', { auth, trustProxy: '127.0.0.1' });
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    for (const user of ['p1', 'p2']) {
+      assert.equal((await login(g3.url, { user, password: 'wrong-password' }, from('203.0.113.7'))).status, 401);
+    }
+    const locked = await login(g3.url, { user: 'heidi', password: PASSWORD }, from('203.0.113.7'));
+    assert.equal(locked.status, 429, 'that client is locked out');
+    const other = await login(g3.url, { user: 'heidi', password: PASSWORD }, from('198.51.100.9'));
+    assert.equal(other.status, 200, 'another client behind the same proxy is not');
+  });
+
   test('the OpenAPI document has the /auth endpoints and the bearer and cookie schemes, and is valid', async () => {
     const doc = (await call('GET', '/openapi.json')).json as {
       paths: Record<string, unknown>;

@@ -9,7 +9,7 @@ import { VNic } from '@layer8/vnic';
 import fc from 'fast-check';
 import { errorAnswer, HttpError } from '../src/http-errors.ts';
 import { checkDescriptor, fingerprint, Gateway, HTTP_STATUS, pagedQuery, statusOf, winner } from '../src/index.ts';
-import { deadlineOf, identityOf, traceOf } from '../src/request-context.ts';
+import { deadlineOf, identityOf, RandomIds, traceOf } from '../src/request-context.ts';
 
 describe('the status table', () => {
   test('every code has a status: the table, else 503 when retryable and 500 when not', () => {
@@ -198,4 +198,16 @@ describe('a gateway’s own life', () => {
     await second.close();
     await first.close();
   });
+});
+
+test('random ids come from a refilled pool: hex of the asked length, never repeated', () => {
+  const ids = new RandomIds();
+  const seen = new Set<string>();
+  for (let i = 0; i < 2000; i++) {
+    const id = ids.hex(i % 2 === 0 ? 16 : 8);
+    assert.match(id, i % 2 === 0 ? /^[0-9a-f]{32}$/ : /^[0-9a-f]{16}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 2000, 'past several refills of the 4 KiB pool');
+  assert.match(traceOf({}, ids.hex).traceId, /^[0-9a-f]{32}$/);
 });
