@@ -2,41 +2,32 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type L8Error, l8error } from '@layer8/protocol';
-import { devProvider, startTopology, type Topology, waitFor, withDeadline } from '@layer8/testkit';
-import { type BreakerState, VNic, type VNicOptions } from '@layer8/vnic';
+import { waitFor, withDeadline } from '@layer8/testkit';
+import type { BreakerState } from '@layer8/vnic';
+import { type OneVNet, oneVNet } from './one-vnet.ts';
 
-let topo: Topology;
-const vnics: VNic[] = [];
-
-async function vnic(alias: string, options: Partial<VNicOptions> = {}): Promise<VNic> {
-  const path = topo.vnets[0]!.addresses.unix as string;
-  const n = new VNic({ provider: devProvider(), vnet: { path }, alias, ...options });
-  await n.connect();
-  vnics.push(n);
-  return n;
-}
+let net: OneVNet;
 
 before(async () => {
-  topo = await startTopology({ vnets: 1, vnicsPerVnet: 0, provider: () => devProvider() });
+  net = await oneVNet();
 });
 
 after(async () => {
-  await Promise.all(vnics.map((n) => n.close()));
-  await topo.close();
+  await net.close();
 });
 
 test('a failing node trips its breaker and round-robin moves off it; the half-open probe brings it back', async () => {
   const changes: BreakerState[] = [];
   let closedAgain!: () => void;
   const recovered = new Promise<void>((r) => (closedAgain = r));
-  const caller = await vnic('caller', {
+  const caller = await net.vnic('caller', {
     breaker: { failures: 3, coolDownMs: 300 },
     onBreaker: (c) => {
       changes.push(c.to);
       if (c.to === 'closed') closedAgain();
     },
   });
-  const [a, b] = [await vnic('a'), await vnic('b')];
+  const [a, b] = [await net.vnic('a'), await net.vnic('b')];
   let aFails = true;
   a.subscribe({ service: 'flaky' }, () => {
     if (aFails) throw l8error('L8_ERR_UNAVAILABLE', 'a is unwell');

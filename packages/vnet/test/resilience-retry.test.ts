@@ -1,27 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Action, type L8Error, l8error } from '@layer8/protocol';
-import { devProvider, startTopology, type Topology, waitFor } from '@layer8/testkit';
-import { VNic, type VNicOptions } from '@layer8/vnic';
+import { waitFor } from '@layer8/testkit';
+import type { VNic, VNicOptions } from '@layer8/vnic';
+import { type OneVNet, oneVNet } from './one-vnet.ts';
 
 describe('retries over a real VNet', () => {
-  let topo: Topology;
-  const vnics: VNic[] = [];
+  let net: OneVNet;
   let aDown = true;
   const bDown = true;
   const served = { a: 0, b: 0 };
 
-  async function vnic(alias: string, options: Partial<VNicOptions> = {}): Promise<VNic> {
-    const path = topo.vnets[0]!.addresses.unix as string;
-    const n = new VNic({ provider: devProvider(), vnet: { path }, alias, ...options });
-    await n.connect();
-    vnics.push(n);
-    return n;
-  }
-
   before(async () => {
-    topo = await startTopology({ vnets: 1, vnicsPerVnet: 0, provider: () => devProvider() });
-    const [a, b] = [await vnic('a'), await vnic('b')];
+    net = await oneVNet();
+    const [a, b] = [await net.vnic('a'), await net.vnic('b')];
     for (const [n, name] of [
       [a, 'a'],
       [b, 'b'],
@@ -36,12 +28,11 @@ describe('retries over a real VNet', () => {
   });
 
   after(async () => {
-    await Promise.all(vnics.map((n) => n.close()));
-    await topo.close();
+    await net.close();
   });
 
   async function caller(options: Partial<VNicOptions>): Promise<VNic> {
-    const c = await vnic('caller', options);
+    const c = await net.vnic('caller', options);
     await waitFor(() => c.health.instances('store', 0).length === 2, { what: 'two instances' });
     return c;
   }

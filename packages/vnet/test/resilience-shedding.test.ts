@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type L8Error, Priority } from '@layer8/protocol';
-import { devProvider, startTopology, type Topology, waitFor } from '@layer8/testkit';
-import { type Incoming, VNic, type VNicOptions } from '@layer8/vnic';
+import { waitFor } from '@layer8/testkit';
+import type { Incoming } from '@layer8/vnic';
+import { type OneVNet, oneVNet } from './one-vnet.ts';
 
 /** A handler that holds every call until `release()`, recording the priorities it ran. */
 function gated() {
@@ -18,29 +19,19 @@ function gated() {
 }
 
 describe('responder load shedding over a real VNet', () => {
-  let topo: Topology;
-  const vnics: VNic[] = [];
-
-  async function vnic(options: Partial<VNicOptions> = {}): Promise<VNic> {
-    const path = topo.vnets[0]!.addresses.unix as string;
-    const n = new VNic({ provider: devProvider(), vnet: { path }, ...options });
-    await n.connect();
-    vnics.push(n);
-    return n;
-  }
+  let net: OneVNet;
 
   before(async () => {
-    topo = await startTopology({ vnets: 1, vnicsPerVnet: 0, provider: () => devProvider() });
+    net = await oneVNet();
   });
 
   after(async () => {
-    await Promise.all(vnics.map((n) => n.close()));
-    await topo.close();
+    await net.close();
   });
 
   test('a flood of low priority is shed with L8_ERR_BACKPRESSURE; every high-priority request is handled', async () => {
-    const responder = await vnic({ maxHandlersInFlight: 1, maxQueuedRequests: 30 });
-    const caller = await vnic();
+    const responder = await net.vnic(undefined, { maxHandlersInFlight: 1, maxQueuedRequests: 30 });
+    const caller = await net.vnic();
     const { handler, ran, release } = gated();
     responder.subscribe({ service: 'shed' }, handler);
     await waitFor(() => caller.health.instances('shed', 0).length === 1, { what: 'shed replicated' });
@@ -69,8 +60,8 @@ describe('responder load shedding over a real VNet', () => {
   });
 
   test('a request whose deadline passed in the queue is answered L8_ERR_TIMEOUT and never reaches its handler', async () => {
-    const responder = await vnic({ maxHandlersInFlight: 1 });
-    const caller = await vnic();
+    const responder = await net.vnic(undefined, { maxHandlersInFlight: 1 });
+    const caller = await net.vnic();
     let calls = 0;
     const { handler, release } = gated();
     responder.subscribe({ service: 'late' }, (m) => {
