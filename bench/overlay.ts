@@ -2,7 +2,9 @@
  * Overlay benchmark: Layer8 side by side with Moleculer 0.15 (TCP transporter, direct) and nats.js v2 +
  * nats-server, every component in its own process (bench/lib/overlay-*.ts). Cases: request/reply with 1
  * and 100 in flight on one host, 100 in flight across two VNets (Layer8 only), a one-way unicast stream,
- * a 1 → 9 multicast, and the RSS of a VNet with 100 VNics.
+ * a 1 → 9 multicast, and the RSS of a VNet with 100 VNics. `layer8-observed` runs Layer8's rows again
+ * with metrics on and the tracing API present (no SDK), and `req-c100-local-traced` with the OpenTelemetry
+ * SDK sampling 1 % (bench/lib/overlay-observe.ts): each row carries its ratio to the unobserved one.
  *
  * `npm run bench -- overlay [--ms=3500] [--warm=500] [--only=layer8,nats] [--cases=req-seq-local,…]`;
  * `L8_BENCH_PROF=DIR` writes a CPU profile of every worker into DIR.
@@ -15,6 +17,7 @@ import { type BenchRow, round, say } from './lib/harness.ts';
 import { sleep } from './lib/overlay-ipc.ts';
 import type { Mark } from './lib/overlay-load.ts';
 import { type Count, measure, receivedCount, requestCount, type Timing, type Window } from './lib/overlay-measure.ts';
+import { TRACE_SAMPLING } from './lib/overlay-observe.ts';
 import { Fleet, procPeakRssMB } from './lib/overlay-proc.ts';
 import {
   type Fanout,
@@ -34,11 +37,12 @@ import {
 } from './lib/overlay-systems.ts';
 import { printTable, targetOf } from './lib/overlay-table.ts';
 
-const SYSTEMS = ['layer8', 'moleculer', 'nats'] as const;
+const SYSTEMS = ['layer8', 'layer8-observed', 'moleculer', 'nats'] as const;
 type System = (typeof SYSTEMS)[number];
 const CASES = [
   'req-seq-local',
   'req-c100-local',
+  'req-c100-local-traced',
   'req-c100-cross',
   'stream-oneway',
   'multicast-9',
@@ -64,6 +68,7 @@ export default async function overlay(args: string[]): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'l8-overlay-'));
   try {
     if (only.has('layer8')) await layer8(run, dir);
+    if (only.has('layer8-observed')) await layer8Observed(run, dir);
     if (only.has('moleculer'))
       await system(
         run,
@@ -104,6 +109,35 @@ async function layer8(run: Run, dir: string): Promise<void> {
     });
   if (run.cases.has('vnet-rss-100-vnics'))
     await guardedCase(run, 'layer8', ['vnet-rss-100-vnics'], () => rssCase(run, dev));
+}
+
+/**
+ * Layer8's pair and fan-out rows with metrics and the tracing API on (`layer8-observed`), then 100 in
+ * flight with the tracing SDK sampling 1 % (`req-c100-local-traced`, system `layer8`).
+ */
+async function layer8Observed(run: Run, dir: string): Promise<void> {
+  const tls = await tlsSecurity(dir);
+  const dev: L8Security = { kind: 'dev', dir, observe: 'metrics' };
+  const fan: L8Security = 'why' in tls ? dev : { ...tls, observe: 'metrics' };
+  const tags = { pair: { security: 'dev', observe: 'metrics' }, fanout: { security: fan.kind, observe: 'metrics' } };
+  await system(
+    run,
+    'layer8-observed',
+    () => layer8Pair(run.fleet, dev, false),
+    () => layer8Fanout(run.fleet, fan),
+    tags,
+  );
+  if (!run.cases.has('req-c100-local-traced')) return;
+  await guardedCase(run, 'layer8', ['req-c100-local-traced'], async () => {
+    const pair = await layer8Pair(run.fleet, { kind: 'dev', dir, observe: 'traced' }, false);
+    await requestCase(run, 'layer8', 'req-c100-local-traced', pair, 100, { security: 'dev', sampling: TRACE_SAMPLING });
+    const spans = await Promise.all(pair.children.map((c) => c.call<{ spans: number }>('status')));
+    run.rows[run.rows.length - 1] = {
+      ...run.rows.at(-1),
+      spansExported: spans.reduce((n, s) => n + s.spans, 0),
+    } as BenchRow;
+    await run.fleet.stop(pair.children);
+  });
 }
 
 /** The default TLS provider when it is exported and works here, else the reason it is not used. */
@@ -265,7 +299,9 @@ function finish(rows: BenchRow[]): BenchRow[] {
       SYSTEMS.indexOf(a.system as System) - SYSTEMS.indexOf(b.system as System),
   );
   return sorted.map((r) => {
-    if (r.system !== 'layer8' || r.skipped !== undefined) return r;
+    if (r.skipped !== undefined) return r;
+    if (r.system === 'layer8-observed' || r.case === 'req-c100-local-traced') return withCost(r, rateOf);
+    if (r.system !== 'layer8') return r;
     const out: BenchRow = { ...r, ...targetOf(r, rateOf) };
     if (r.case !== 'req-c100-local') return out;
     const mol = rateOf('moleculer', 'req-c100-local');
@@ -276,4 +312,10 @@ function finish(rows: BenchRow[]): BenchRow[] {
       ...(nat ? { ratioVsNats: round((r.rate ?? 0) / nat, 2) } : {}),
     };
   });
+}
+
+/** An observed row with its rate as a ratio of the same row without observability (goal: ≥ 0.9). */
+function withCost(r: BenchRow, rateOf: (s: string, c: string) => number | undefined): BenchRow {
+  const plain = rateOf('layer8', r.case === 'req-c100-local-traced' ? 'req-c100-local' : r.case);
+  return plain === undefined ? r : { ...r, ratioVsUnobserved: round((r.rate ?? 0) / plain, 2) };
 }

@@ -8,6 +8,7 @@ import { VNet } from '@layer8/vnet';
 import { type Handler, VNic } from '@layer8/vnic';
 import { PAYLOAD, serve, until } from './overlay-ipc.ts';
 import { Driver } from './overlay-load.ts';
+import { type Observe, WorkerObservability } from './overlay-observe.ts';
 
 /** How a process proves membership: the dev passphrase, or the default TLS provider's node files. */
 export type Security = { readonly kind: 'dev' } | { readonly kind: 'tls'; readonly dir: string; readonly node: string };
@@ -18,6 +19,8 @@ export interface VNetArgs {
   readonly host: string;
   readonly socketPath: string;
   readonly peers: readonly { host: string; port: number }[];
+  /** Observability to turn on (overlay-observe.ts); none when absent. */
+  readonly observe?: Observe;
 }
 
 /** What a node does with a service: answer requests with the payload, or count one-way messages. */
@@ -30,12 +33,20 @@ export interface VNicsArgs {
   readonly count: number;
   readonly alias: string;
   readonly services: Readonly<Record<string, Role>>;
+  readonly observe?: Observe;
 }
 
 const BATCH = 1024;
 const driver = new Driver();
 const vnics: VNic[] = [];
 let vnet: VNet | undefined;
+let observed: WorkerObservability | undefined;
+
+/** This worker's observability in `mode` (one per worker: its VNet and VNics share the tracer). */
+function observability(mode: Observe): WorkerObservability {
+  observed ??= new WorkerObservability(mode);
+  return observed;
+}
 
 function provider(s: Security): SecurityProvider {
   if (s.kind === 'tls') return new TlsProvider({ dir: s.dir, node: s.node });
@@ -57,6 +68,7 @@ const HANDLERS: Record<Role, Handler> = {
 
 async function startVNet(a: VNetArgs): Promise<{ host: string; port: number }> {
   vnet = new VNet({ provider: provider(a.security), host: a.host, port: 0, socketPath: a.socketPath, peers: a.peers });
+  if (a.observe !== undefined) observability(a.observe).vnet(vnet);
   return (await vnet.start()).tcp;
 }
 
@@ -64,7 +76,9 @@ async function startVNics(a: VNicsArgs): Promise<string[]> {
   const p = provider(a.security);
   const mine: VNic[] = [];
   for (let i = 0; i < a.count; i++) {
-    const n = new VNic({ provider: p, vnet: { path: a.path }, alias: `${a.alias}-${i}` });
+    const o = a.observe === undefined ? undefined : observability(a.observe).vnic();
+    const n = new VNic({ provider: p, vnet: { path: a.path }, alias: `${a.alias}-${i}`, ...o?.options });
+    o?.track(n);
     await n.connect();
     for (const [service, role] of Object.entries(a.services))
       n.subscribe({ service: service, area: 0 }, HANDLERS[role]);
@@ -96,6 +110,7 @@ serve({
     peers: vnet?.peers.size ?? 0,
     drops: vnet?.drops,
     nodes: (vnet ?? first()).health.all().length,
+    spans: observed?.spans ?? 0,
   }),
   requests: ({ service, concurrency }: { service: string; concurrency: number }) => {
     const target = { service, area: 0, mode: 'round-robin' } as const;
@@ -117,5 +132,6 @@ serve({
   close: async () => {
     await Promise.all(vnics.map((n) => n.close()));
     await vnet?.close();
+    await observed?.close();
   },
 });

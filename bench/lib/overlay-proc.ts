@@ -34,12 +34,14 @@ export class Child {
 
   /**
    * Forks `bench/lib/<script>` as `role` and resolves once it says ready. With the env variable
-   * `L8_BENCH_PROF=DIR` every worker writes V8 CPU profiles (one per thread) into DIR/<role>.
+   * `L8_BENCH_PROF=DIR` every worker writes V8 CPU profiles (one per thread) into DIR/<role>; with
+   * `L8_BENCH_NODE_ARGS="--trace-gc …"` every worker runs with those Node flags too (diagnostics).
    */
   static async fork(script: string, role: string): Promise<Child> {
     const prof = process.env.L8_BENCH_PROF;
     const execArgv = EXT === '.ts' ? ['--conditions=source', '--import', 'tsx'] : [];
     if (prof) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(prof, role)}`);
+    execArgv.push(...(process.env.L8_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
     const proc = fork(join(here, script), [role], { execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
     const child = new Child(role, proc);
     await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { script } from './ext.ts';
 import { sleep } from './overlay-ipc.ts';
 import type { Role, Security } from './overlay-layer8.ts';
 import type { MolNode } from './overlay-moleculer.ts';
+import type { Observe } from './overlay-observe.ts';
 import type { Child, Fleet } from './overlay-proc.ts';
 
 /** A requester and a responder (which also sinks the one-way stream), and whatever sits between them. */
@@ -40,6 +41,8 @@ export interface L8Security {
   readonly kind: 'dev' | 'tls';
   /** The security directory (tls) and the directory for unix sockets. */
   readonly dir: string;
+  /** Observability every Layer8 process turns on; none when absent. */
+  readonly observe?: Observe;
 }
 
 const L8 = script('overlay-layer8');
@@ -77,7 +80,13 @@ function l8vnet(
   i: number,
   peers: readonly object[],
 ): Promise<{ host: string; port: number }> {
-  const args = { security: l8sec(s, `vnet-${i}`), host: `127.0.0.${i + 2}`, socketPath: l8sock(s, i), peers };
+  const args = {
+    security: l8sec(s, `vnet-${i}`),
+    host: `127.0.0.${i + 2}`,
+    socketPath: l8sock(s, i),
+    peers,
+    observe: s.observe,
+  };
   return child.call('vnet', args);
 }
 
@@ -94,7 +103,7 @@ function l8vnics(
   count: number,
   services: Record<string, Role>,
 ): Promise<string[]> {
-  const args = { security: l8sec(s, node), path: l8sock(s, i), count, alias: node, services };
+  const args = { security: l8sec(s, node), path: l8sock(s, i), count, alias: node, services, observe: s.observe };
   return child.call('vnics', args, 60_000);
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { l8error } from '@layer8/protocol';
+import { l8error, parseTraceparent } from '@layer8/protocol';
 import { HttpError } from './http-errors.ts';
 
 /** Request header that asks for a deadline, ms (bounded by the gateway's `maxTimeoutMs`). */
@@ -16,7 +16,6 @@ export interface DeadlineLimits {
   readonly maxMs: number;
 }
 
-const W3C = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const ZEROS = /^0+$/;
 /** Largest token accepted: the frame's identity field holds 65535 bytes; HTTP headers are smaller anyway. */
@@ -31,10 +30,8 @@ export function traceOf(
   headers: IncomingHttpHeaders,
   random: (bytes: number) => string = randomHex,
 ): { traceId: string; flags: string } {
-  const m = W3C.exec(single(headers[TRACEPARENT_HEADER]) ?? '');
-  if (m !== null && m[1] !== 'ff' && !ZEROS.test(m[2] as string) && !ZEROS.test(m[3] as string)) {
-    return { traceId: m[2] as string, flags: m[4] as string };
-  }
+  const p = parseTraceparent(single(headers[TRACEPARENT_HEADER]));
+  if (p !== undefined) return { traceId: p.traceId, flags: p.flags.toString(16).padStart(2, '0') };
   const asked = single(headers[CORRELATION_HEADER])?.toLowerCase();
   if (asked !== undefined && TRACE_ID.test(asked) && !ZEROS.test(asked)) return { traceId: asked, flags: '01' };
   return { traceId: random(16), flags: '01' };

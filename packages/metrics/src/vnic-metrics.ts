@@ -1,7 +1,8 @@
 import type { LinkStats } from '@layer8/link';
 import { Action } from '@layer8/protocol';
 import type { RequestObserver, VNic } from '@layer8/vnic';
-import { Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { FastHistogram, type HistogramSeries } from './fast-histogram.ts';
 import { fieldSamples, type Sample, scrapedCounter, scrapedGauge } from './scraped.ts';
 
 /**
@@ -16,9 +17,18 @@ export const REQUEST_BUCKETS: readonly number[] = [
 const ACTION_NAMES = new Map<number, string>(Object.entries(Action).map(([name, n]) => [n, name]));
 
 /** Adds every counter of `s` into `into`. */
+/** Sets `key` to `value` in `map`; returns `value`. */
+function setNew<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.set(key, value);
+  return value;
+}
+
 function addStats(into: LinkStats, s: LinkStats): void {
   for (const k of Object.keys(into) as (keyof LinkStats)[]) into[k] += s[k];
 }
+
+/** The labels of a request's metrics. */
+type RequestLabel = 'side' | 'service' | 'action' | 'code';
 
 /** Options of {@link VNicMetrics}. */
 export interface VNicMetricsOptions {
@@ -39,7 +49,12 @@ export interface VNicMetricsOptions {
  * ```
  */
 export class VNicMetrics implements RequestObserver {
-  readonly #histogram: Histogram<'side' | 'service' | 'action' | 'code'>;
+  readonly #histogram: FastHistogram;
+  /** The histogram's series by side, action, service and code (the values at hand, no key to build). */
+  readonly #series = {
+    caller: new Map<number, Map<string, Map<string, HistogramSeries>>>(),
+    responder: new Map<number, Map<string, Map<string, HistogramSeries>>>(),
+  };
   #vnic: VNic | undefined;
   /** Link stats of links already replaced by a reconnect, and the link stats object seen last. */
   readonly #closed: LinkStats = {
@@ -54,12 +69,11 @@ export class VNicMetrics implements RequestObserver {
   #current: LinkStats | undefined;
 
   constructor(registry: Registry, options: VNicMetricsOptions = {}) {
-    this.#histogram = new Histogram({
+    this.#histogram = new FastHistogram(registry, {
       name: 'layer8_request_duration_seconds',
       help: 'Requests by side (caller, responder), service, action and code (OK or L8_ERR_*): duration, and count.',
       labelNames: ['side', 'service', 'action', 'code'],
-      buckets: [...(options.buckets ?? REQUEST_BUCKETS)],
-      registers: [registry],
+      buckets: [...(options.buckets ?? REQUEST_BUCKETS)].sort((a, b) => a - b),
     });
     this.#registerScraped(registry);
   }
@@ -80,9 +94,16 @@ export class VNicMetrics implements RequestObserver {
     this.#observe('responder', service, action, code, seconds);
   }
 
-  #observe(side: string, service: string, action: number, code: string, seconds: number): void {
-    const name = ACTION_NAMES.get(action) ?? String(action);
-    this.#histogram.observe({ side, service, action: name, code }, seconds);
+  #observe(side: 'caller' | 'responder', service: string, action: number, code: string, seconds: number): void {
+    const byAction = this.#series[side];
+    const byService = byAction.get(action) ?? setNew(byAction, action, new Map());
+    const byCode = byService.get(service) ?? setNew(byService, service, new Map());
+    const series = byCode.get(code) ?? setNew(byCode, code, this.#add(side, service, action, code));
+    series.observe(seconds);
+  }
+
+  #add(side: string, service: string, action: number, code: string): HistogramSeries {
+    return this.#histogram.add([side, service, ACTION_NAMES.get(action) ?? String(action), code]);
   }
 
   #registerScraped(registry: Registry): void {

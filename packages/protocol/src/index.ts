@@ -73,3 +73,4 @@ export {
   writeNodeId,
   ZERO_NODE_ID,
 } from './node-id.ts';
+export { formatTraceparent, parseTraceparent, TRACEPARENT_LENGTH, type TraceParent } from './traceparent.ts';

@@ -6,12 +6,17 @@ import type { VNicLogger } from './lifecycle.ts';
 import type { Incoming, Payload } from './payload.ts';
 import { observeCall, observedHandler, type RequestObserver } from './request-observer.ts';
 import type { RequestOptions, Target } from './target.ts';
+import { tracerLookup } from './tracer-lookup.ts';
 import { traceCall, tracedHandler, traceIdOf } from './tracing.ts';
 
-/** What may watch a VNic's requests: all opt-in, and a VNic with none runs its requests unwrapped. */
+/**
+ * What may watch a VNic's requests: an observer and a debug logger, opt-in; a tracer, by default the
+ * global OpenTelemetry SDK's when one is registered (tracer-lookup.ts). A VNic with none (`tracer: false`)
+ * runs its requests unwrapped.
+ */
 export interface HookOptions {
   readonly observer?: RequestObserver;
-  readonly tracer?: Tracer;
+  readonly tracer?: Tracer | false;
   readonly logger?: VNicLogger;
 }
 
@@ -45,7 +50,8 @@ function logFailure(
  * reads one field and calls nothing.
  */
 export function requestHooks(o: HookOptions, node: Record<string, unknown>): HookedCall | undefined {
-  const { observer, tracer } = o;
+  const { observer } = o;
+  const tracer = tracerLookup(o.tracer);
   const log = debugLogger(o.logger);
   if (observer === undefined && tracer === undefined && log === undefined) return undefined;
   const observed = (target: Target, options: RequestOptions, call: (o: RequestOptions) => Promise<Incoming>) =>
@@ -59,9 +65,13 @@ export function requestHooks(o: HookOptions, node: Record<string, unknown>): Hoo
             logFailure(log, 'request failed', f, options.traceparent, err);
             throw err;
           });
-  return tracer === undefined
-    ? logged
-    : (target, options, call) => traceCall(tracer, target, options, (t) => logged(target, t, call));
+  if (tracer === undefined) return logged;
+  return (target, options, call) => {
+    const t = tracer();
+    return t === undefined
+      ? logged(target, options, call)
+      : traceCall(t, target, options, (x) => logged(target, x, call));
+  };
 }
 
 /** `handler` wrapped in the same hooks as {@link requestHooks}; `handler` itself when none is on. */
@@ -74,7 +84,8 @@ export function hookedHandler(
   let h = o.observer === undefined ? handler : observedHandler(o.observer, service, handler);
   const log = debugLogger(o.logger);
   if (log !== undefined) h = loggedHandler(log, node, h);
-  return o.tracer === undefined ? h : tracedHandler(o.tracer, h);
+  const tracer = tracerLookup(o.tracer);
+  return tracer === undefined ? h : tracedHandler(tracer, h);
 }
 
 /** `handler`, with a debug line for every request it fails (one-way failures go to `onHandlerError`). */

@@ -1,7 +1,8 @@
-import { Action, toL8Error } from '@layer8/protocol';
+import { Action, formatTraceparent, parseTraceparent, toL8Error } from '@layer8/protocol';
 import {
   type Attributes,
-  isSpanContextValid,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   type Context as OtelContext,
   context as otelContext,
   type Span,
@@ -15,6 +16,7 @@ import type { HandlerContext } from './context.ts';
 import type { Handler } from './dispatch.ts';
 import type { Incoming, Payload } from './payload.ts';
 import type { RequestOptions, SendOptions, Target } from './target.ts';
+import type { TracerLookup } from './tracer-lookup.ts';
 
 /** Name of the span of a request at the caller (kind CLIENT). */
 export const REQUEST_SPAN = 'layer8.request';
@@ -24,27 +26,25 @@ export const HANDLE_SPAN = 'layer8.handle';
 /** Action numbers → names (`8` → `HANDLE`), for the `layer8.action` attribute. */
 const ACTION_NAMES = new Map<number, string>(Object.entries(Action).map(([name, n]) => [n, name]));
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
 /** The trace id (32 hex digits) of a W3C traceparent; undefined for none or a malformed one. */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
-  if (traceparent === undefined) return undefined;
-  return TRACEPARENT.exec(traceparent)?.[2];
+  return parseTraceparent(traceparent)?.traceId;
 }
 
 /** The span context a traceparent names (remote), or undefined when it is none. */
 function spanContextOf(traceparent: string | undefined): SpanContext | undefined {
-  const m = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
-  if (m === null) return undefined;
-  const sc = { traceId: m[2] as string, spanId: m[3] as string, traceFlags: Number.parseInt(m[4] as string, 16) };
-  return isSpanContextValid(sc) ? { ...sc, isRemote: true } : undefined;
+  const p = parseTraceparent(traceparent);
+  return p === undefined ? undefined : { traceId: p.traceId, spanId: p.spanId, traceFlags: p.flags, isRemote: true };
 }
 
-/** The traceparent of `span`, or undefined when the span has no valid context of its own (a no-op tracer). */
+/**
+ * The traceparent of `span`, or undefined when the span has no context of its own (a no-op tracer's
+ * span carries its parent's context, or the invalid one). An SDK's ids are valid by construction.
+ */
 function traceparentOf(span: Span, parent: SpanContext | undefined): string | undefined {
   const sc = span.spanContext();
-  if (!isSpanContextValid(sc) || sc.spanId === parent?.spanId) return undefined;
-  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  if (sc.traceId === INVALID_TRACEID || sc.spanId === INVALID_SPANID || sc.spanId === parent?.spanId) return undefined;
+  return formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
 }
 
 /** The OTel context a span starts in: the traceparent's span as its remote parent, else the active one. */
@@ -103,9 +103,10 @@ export function traceCall(
  * sender's traceparent and the active span while the handler runs; requests the handler makes through
  * `ctx` are children of it. One-way messages run untraced. A handler that answers at once still does.
  */
-export function tracedHandler(tracer: Tracer, handler: Handler): Handler {
+export function tracedHandler(lookup: TracerLookup, handler: Handler): Handler {
   return (message: Incoming, ctx: HandlerContext): Payload | Promise<Payload> => {
-    if (ctx.kind !== 'request') return handler(message, ctx);
+    const tracer = ctx.kind === 'request' ? lookup() : undefined;
+    if (tracer === undefined) return handler(message, ctx);
     const parent = spanContextOf(ctx.traceparent);
     const attrs = attributes(ctx.service, ctx.action, ctx.area, ctx.source);
     const outer = parentContext(parent);

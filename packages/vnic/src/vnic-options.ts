@@ -91,10 +91,13 @@ export interface VNicOptions extends VNicResilienceOptions {
    * Traces every request this VNic makes (span `layer8.request`, kind CLIENT) and every request its
    * handlers serve (`layer8.handle`, kind SERVER), linked through the frame's traceparent, with the
    * attributes `layer8.service`, `layer8.action`, `layer8.area`, `layer8.node` (the peer) and, on failure,
-   * `layer8.code` and status ERROR (docs/observability.md). Pass a tracer of a registered SDK
-   * (`trace.getTracer('layer8')` or a provider's own). Default none: requests and handlers run unwrapped.
+   * `layer8.code` and status ERROR (docs/observability.md). Default: the tracer `layer8` of the
+   * OpenTelemetry API's global provider, used only while an SDK is registered there (a process without
+   * one runs its requests without spans or contexts; one that registers an SDK later is traced from then
+   * on). A tracer given here is always used (a provider of one's own, not registered globally); `false`
+   * turns tracing off even with a global SDK.
    */
-  readonly tracer?: Tracer;
+  readonly tracer?: Tracer | false;
 }
 
 /** The caller-side resilience options of a VNic (docs/overlay.md, Resilience). */

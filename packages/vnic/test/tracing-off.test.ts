@@ -43,18 +43,36 @@ async function exercise(v: VNic): Promise<void> {
 
 after(() => trace.disable());
 
-test('without a tracer, a VNic calls no tracer, not even a global one, and logs no per-request line', async () => {
+test('with `tracer: false`, a VNic calls no tracer, not even a registered global one, and logs no per-request line', async () => {
   const calls: string[] = [];
   assert.ok(trace.setGlobalTracerProvider(spyTracer(calls)), 'the spy is the global provider');
   const lines: string[] = [];
-  const v = new VNic({ provider, logger: countingLogger(false, lines) });
+  const v = new VNic({ provider, tracer: false, logger: countingLogger(false, lines) });
   await exercise(v);
   await v.close();
+  trace.disable();
   assert.deepEqual(calls, []);
   assert.deepEqual(
     lines.filter((l) => l.includes('failed')),
     [],
   );
+});
+
+test('by default, a VNic traces to the global SDK only while one is registered', async () => {
+  const calls: string[] = [];
+  const v = new VNic({ provider });
+  await exercise(v); // no SDK registered: untraced
+  assert.ok(trace.setGlobalTracerProvider(spyTracer(calls)), 'the spy is the global provider');
+  await exercise(v); // registered later: traced from now on
+  const traced = calls.filter((c) => c === 'startSpan').length;
+  trace.disable();
+  await exercise(v); // unregistered: untraced again
+  await v.close();
+  // 21 requests while the SDK was registered, each a caller and a handler span; the tracer asked for once
+  // per wrapped path (the requests, and each of the two handlers), not per request
+  assert.equal(traced, 42);
+  assert.equal(calls.filter((c) => c === 'startSpan').length, 42);
+  assert.equal(calls.filter((c) => c === 'getTracer').length, 3);
 });
 
 test('with a tracer and a debug logger, every request and handler run is wrapped (the spy sees them)', async () => {
