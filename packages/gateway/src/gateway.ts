@@ -112,7 +112,8 @@ export class Gateway {
     this.#app = this.#fastify();
     this.#routes();
     const authority = options.auth?.authority;
-    const ctx = { directory: this.directory, vnic: options.vnic, logger, authority, http: this.counters };
+    const anonymous = options.auth?.anonymous;
+    const ctx = { directory: this.directory, vnic: options.vnic, logger, authority, anonymous, http: this.counters };
     this.push = new WsPush(ctx, options.ws);
   }
 

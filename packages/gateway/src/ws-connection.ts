@@ -44,12 +44,15 @@ export class PushConnection {
   readonly #ws: WebSocket;
   readonly #host: ConnectionHost;
   readonly #subs = new Map<string, Stream>();
+  /** When the token expires, epoch ms (undefined: no expiry known); checked at every heartbeat. */
+  readonly #expiresAt: number | undefined;
   #alive = true;
   #closing = false;
 
-  constructor(ws: WebSocket, identity: string, host: ConnectionHost) {
+  constructor(ws: WebSocket, identity: string, host: ConnectionHost, expiresAt?: number) {
     this.#ws = ws;
     this.identity = identity;
+    this.#expiresAt = expiresAt;
     this.#host = host;
     ws.on('message', (data, binary) => this.#onMessage(data, binary));
     ws.on('pong', () => {
@@ -57,6 +60,11 @@ export class PushConnection {
     });
     ws.on('close', () => this.#onClose());
     ws.on('error', () => undefined); // 'close' follows: that is where the connection is cleaned up
+  }
+
+  /** Whether the connection is closing or closed. */
+  get closing(): boolean {
+    return this.#closing;
   }
 
   /** Sends one message, or cuts the client when its buffer is past the high-water mark. */
@@ -72,9 +80,14 @@ export class PushConnection {
     this.#ws.send(data);
   }
 
-  /** Pings, after cutting the client when the previous ping went unanswered. */
+  /** Pings, after cutting the client when the previous ping went unanswered or its token expired. */
   heartbeat(): void {
     if (this.#closing) return;
+    if (this.#expiresAt !== undefined && Date.now() >= this.#expiresAt) {
+      this.#host.counters.expired++;
+      this.close(WsClose.UNAUTHORIZED, 'L8_ERR_AUTH');
+      return;
+    }
     if (!this.#alive) {
       this.#host.counters.dead++;
       this.close(WsClose.DEAD, 'L8_ERR_TIMEOUT');

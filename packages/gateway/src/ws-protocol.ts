@@ -21,6 +21,8 @@ export const WsClose = {
   SLOW: 1013,
   /** No pong since the last ping. */
   DEAD: 4000,
+  /** The connection's token expired or was revoked (checked at every heartbeat). */
+  UNAUTHORIZED: 4001,
 } as const;
 
 /** Limits of the push endpoint; every one has a default (see `WsOptions`). */
@@ -64,6 +66,8 @@ export interface WsCounters {
   slow: number;
   /** Clients cut for not answering a ping (4000). */
   dead: number;
+  /** Clients cut because their token expired or was revoked while connected (4001). */
+  expired: number;
   /** Messages sent to clients. */
   sent: number;
   /** Client messages refused (not JSON, unknown op, over a limit). */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { l8error, type NodeId } from '@layer8/protocol';
+import { l8error, type NodeId, toL8Error } from '@layer8/protocol';
 import type { UserAuthority } from '@layer8/security';
 import type { VNic } from '@layer8/vnic';
 import { WebSocketServer } from 'ws';
@@ -40,8 +40,14 @@ export interface WsPushContext {
   readonly directory: Directory;
   readonly vnic: VNic;
   readonly logger: GatewayLogger | undefined;
-  /** Validates the tokens of `system` watchers; undefined: the gateway has no `auth`. */
+  /**
+   * Validates the token of every upgrade (refused 401 when invalid, expired or revoked), again at every
+   * heartbeat (the connection is closed 4001 once it no longer holds), and the roles of `system` watchers;
+   * undefined: the gateway has no `auth`, and tokens go unchecked to the services.
+   */
   readonly authority?: UserAuthority | undefined;
+  /** With an authority: whether an upgrade without a token is let in (the gateway's `auth.anonymous`). */
+  readonly anonymous?: boolean | undefined;
   /** The gateway's HTTP counters, shown by the `system` topic. */
   readonly http?: { readonly requests: number; readonly byStatus: Readonly<Record<number, number>> };
 }
@@ -61,6 +67,7 @@ export class WsPush implements ConnectionHost {
     refused: 0,
     slow: 0,
     dead: 0,
+    expired: 0,
     sent: 0,
     badMessages: 0,
     gaps: 0,
@@ -178,23 +185,65 @@ export class WsPush implements ConnectionHost {
         throw new HttpError(503, l8error('L8_ERR_LIMIT', `at most ${this.limits.maxConnections} connections`));
       }
     } catch (err) {
-      this.counters.refused++;
-      refuseUpgrade(
-        socket,
-        err instanceof HttpError ? err : new HttpError(400, l8error('L8_ERR_INVALID_ARGUMENT', 'bad upgrade')),
-      );
+      this.#refuse(socket, err);
       return;
     }
+    this.#authenticate(identity).then(
+      (expiresAt) => this.#accept(req, socket, head, identity, expiresAt),
+      (err: unknown) => this.#refuse(socket, err),
+    );
+  }
+
+  /**
+   * Checks `token` with the authority, if the gateway has one: resolves with its expiry (epoch ms;
+   * undefined for none).
+   * @throws HttpError 401 L8_ERR_AUTH without a token (unless anonymous) or with one the authority refuses
+   */
+  async #authenticate(token: string): Promise<number | undefined> {
+    const authority = this.#ctx.authority;
+    if (authority === undefined) return undefined;
+    if (token === '') {
+      if (this.#ctx.anonymous === true) return undefined;
+      throw new HttpError(401, l8error('L8_ERR_AUTH', 'log in first: no token and no cookie'));
+    }
+    try {
+      const who = await authority.validateToken(token);
+      return who.expiresAt === undefined ? undefined : who.expiresAt * 1000;
+    } catch (err) {
+      throw new HttpError(401, toL8Error(err, 'L8_ERR_AUTH'));
+    }
+  }
+
+  #accept(req: IncomingMessage, socket: Duplex, head: Buffer, identity: string, expiresAt: number | undefined): void {
+    if (socket.destroyed) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const c = new PushConnection(ws, identity, this);
+      const c = new PushConnection(ws, identity, this, expiresAt);
       this.#conns.add(c);
       this.counters.connections++;
       this.counters.open++;
     });
   }
 
+  #refuse(socket: Duplex, err: unknown): void {
+    this.counters.refused++;
+    const e = err instanceof HttpError ? err : new HttpError(400, l8error('L8_ERR_INVALID_ARGUMENT', 'bad upgrade'));
+    refuseUpgrade(socket, e);
+  }
+
+  /** Pings every connection, and closes those whose token expired or no longer validates (revoked). */
   #heartbeat(): void {
-    for (const c of this.#conns) c.heartbeat();
+    for (const c of this.#conns) {
+      c.heartbeat();
+      if (this.#ctx.authority !== undefined && c.identity !== '' && !c.closing) this.#recheck(c);
+    }
+  }
+
+  #recheck(c: PushConnection): void {
+    this.#authenticate(c.identity).catch((err: unknown) => {
+      if (c.closing) return;
+      this.counters.expired++;
+      c.close(WsClose.UNAUTHORIZED, (err as HttpError).error?.code ?? 'L8_ERR_AUTH');
+    });
   }
 
   /** Ends the subscriptions of every route that is gone or whose model changed. */
