@@ -24,7 +24,9 @@ export type PeerControl =
   | { readonly t: 'hb' }
   | { readonly t: 'resync' }
   | { readonly t: 'health'; readonly delta: HealthDelta }
-  | { readonly t: 'close'; readonly error: WireError };
+  | { readonly t: 'close'; readonly error: WireError }
+  /** Flow control: frames for `node` (a local VNic of the sender) should wait (`paused`) or may go again. */
+  | { readonly t: 'flow'; readonly node: NodeId; readonly paused: boolean };
 
 /** A control message from a VNet to its VNic. */
 export type VNetControl =
@@ -67,6 +69,11 @@ export function parsePeerControl(value: unknown): PeerControl | undefined {
   if (o?.t === 'health') {
     const delta = parseDelta(o.delta);
     return delta === undefined ? undefined : { t: 'health', delta };
+  }
+  if (o?.t === 'flow') {
+    return isNodeId(o.node) && typeof o.paused === 'boolean'
+      ? { t: 'flow', node: o.node, paused: o.paused }
+      : undefined;
   }
   return o?.t === 'close' ? closeOf(o) : undefined;
 }

@@ -26,6 +26,14 @@ describe('control message schemas', () => {
     const delta = { vnet: ID, seq: 1, full: true, upsert: [record], remove: [] };
     assert.deepEqual(parsePeerControl({ t: 'health', delta, extra: 1 }), { t: 'health', delta });
     assert.equal(parsePeerControl({ t: 'services', services: [] }), undefined, 'a peer may not announce services');
+    assert.deepEqual(parsePeerControl({ t: 'flow', node: ID, paused: true, x: 1 }), {
+      t: 'flow',
+      node: ID,
+      paused: true,
+    });
+    assert.equal(parsePeerControl({ t: 'flow', node: 'not-a-node', paused: true }), undefined);
+    assert.equal(parsePeerControl({ t: 'flow', node: ID, paused: 'yes' }), undefined);
+    assert.equal(parseLocalControl({ t: 'flow', node: ID, paused: true }), undefined, 'only a peer VNet sends flow');
     assert.ok(parseVNetControl({ t: 'close', error: { code: 'L8_ERR_LIMIT', message: 'm' } }));
     assert.equal(parseVNetControl({ t: 'close' }), undefined);
   });
@@ -36,7 +44,7 @@ describe('control message schemas', () => {
         for (const parse of [parseLocalControl, parsePeerControl, parseVNetControl]) {
           const r = parse(v) as { t?: unknown } | undefined;
           if (r !== undefined)
-            assert.ok(['hb', 'resync', 'services', 'stats', 'health', 'drop', 'close'].includes(String(r.t)));
+            assert.ok(['hb', 'resync', 'services', 'stats', 'health', 'drop', 'close', 'flow'].includes(String(r.t)));
         }
       }),
       { numRuns: 500 },

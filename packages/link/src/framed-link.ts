@@ -235,14 +235,37 @@ export class FramedLink {
    * to its sender, so a one-way stream slows down instead of being dropped. Idempotent while paused.
    */
   pauseUntilDrained(other: FramedLink): void {
+    this.pauseUntil((resume) => other.onDrained(resume));
+  }
+
+  /**
+   * Stops reading this link until `wait` calls the resume function it is given (or the link closes):
+   * back-pressure on a condition of the caller's, such as a peer VNet's flow control. Idempotent while
+   * paused: a second call does not register another wait.
+   */
+  pauseUntil(wait: (resume: () => void) => void): void {
     if (this.#paused || this.#closed) return;
     this.#paused = true;
     this.stats.pauses++;
     this.#stream.pause();
-    other.#drainWaiters.push(() => {
+    let resumed = false;
+    wait(() => {
+      if (resumed) return;
+      resumed = true;
       this.#paused = false;
       if (!this.#closed) this.#stream.resume();
     });
+  }
+
+  /** Whether reading is paused by {@link pauseUntil}. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Calls `done` once when everything queued now has been written (at once when nothing is), or the link closes. */
+  onDrained(done: () => void): void {
+    if (this.#closed || this.pendingBytes === 0) done();
+    else this.#drainWaiters.push(done);
   }
 
   /** Writes whatever is queued now, without waiting for the end of the turn. */

@@ -32,6 +32,13 @@ export interface DropCounters {
   handshakes: number;
   /** Frames over the maximum the receiving node announced in its hello. */
   overMaxFrame: number;
+  /**
+   * Frames from a peer VNet refused by a full local receiver (also counted in `backpressure`): flow
+   * control (`flow` messages) did not hold the senders on the other host in time.
+   */
+  peerBackpressure: number;
+  /** `flow` messages from a peer VNet about a node it does not route (ignored). */
+  flowSpoofed: number;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { NodeId } from '@layer8/protocol';
 import type { SecurityProvider } from '@layer8/security';
 import type { Admission } from './admission.ts';
 import type { Connection, DropCounters } from './connection.ts';
+import type { PeerFlow } from './peer-flow.ts';
 import type { RouteTables } from './route-tables.ts';
 import type { VNetLogger } from './vnet-options.ts';
 
@@ -39,6 +40,7 @@ export interface ControlHost {
   readonly drops: DropCounters;
   readonly log: VNetLogger;
   readonly options: ControlOptions;
+  readonly flow: PeerFlow;
 }
 
 /**

@@ -97,6 +97,8 @@ export class ControlPlane {
     if (body.t === 'health') {
       if (body.delta.vnet === from.id) this.#slice.applyPeerDelta(from, body.delta);
       else this.refuse(from, l8error('L8_ERR_IDENTITY', `peer ${from.id} sent a delta of ${body.delta.vnet}'s slice`));
+    } else if (body.t === 'flow') {
+      if (!this.#host.flow.onFlow(from, body.node, body.paused)) this.#host.drops.flowSpoofed++;
     } else if (body.t === 'resync') this.#slice.sendOwnSlice(from);
     else if (body.t === 'close') this.#host.log.warn({ peer: from.id, ...body.error }, 'peer VNet is closing the link');
   }

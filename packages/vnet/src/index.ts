@@ -4,6 +4,7 @@ export type { DropCounters } from './connection.ts';
 export type { DiscoveryOptions } from './discovery.ts';
 export type { ControlCounters } from './link-rounds.ts';
 export { REDIAL } from './peer-dialer.ts';
+export { FLOW_HIGH_WATER, FLOW_LEASE_MS, PeerFlow } from './peer-flow.ts';
 export { VNet } from './vnet.ts';
 export type { HandshakeResult, LinkKind, LinkTraffic, VNetCounters } from './vnet-counters.ts';
 export {

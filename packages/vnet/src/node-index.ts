@@ -29,6 +29,15 @@ export class NodeIndex<T> {
     return this.get(buf, at) !== undefined;
   }
 
+  /** Removes the 16-byte `id`, if present. */
+  delete(id: Uint8Array): void {
+    const key = prefixOf(id, 0);
+    const list = this.#byPrefix.get(key)?.filter((e) => !sameId(e.id, id, 0));
+    if (list === undefined) return;
+    if (list.length === 0) this.#byPrefix.delete(key);
+    else this.#byPrefix.set(key, list);
+  }
+
   /** Removes every id. */
   clear(): void {
     this.#byPrefix = new Map();

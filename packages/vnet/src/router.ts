@@ -13,6 +13,7 @@ import {
 } from '@layer8/protocol';
 import type { Connection, DropCounters } from './connection.ts';
 import type { NodeIndex } from './node-index.ts';
+import type { PeerFlow } from './peer-flow.ts';
 import type { ServiceRoutes } from './service-routes.ts';
 
 /** What the router needs from its VNet. */
@@ -24,6 +25,8 @@ export interface RouterContext {
   readonly routes: NodeIndex<Connection>;
   readonly services: ServiceRoutes;
   readonly drops: DropCounters;
+  /** Flow control with peer VNets, per destination node. */
+  readonly flow: PeerFlow;
   /** Handles a CONTROL frame addressed to the VNet itself. */
   onControl(from: Connection, frame: Buffer): void;
 }
@@ -151,14 +154,26 @@ export class Router {
     }
     if (to.link.tryForward(frame)) {
       to.forwarded++;
-      // a local sender waits for a slow receiver; a peer VNet is never paused (it carries everyone's traffic)
-      if (from !== undefined && !from.isPeer && to.link.isBacklogged(HIGH_WATER)) from.link.pauseUntilDrained(to.link);
+      if (from !== undefined) this.#paced(from, to, frame);
       return;
     }
     this.#ctx.drops.backpressure++;
+    if (from?.isPeer === true) this.#ctx.drops.peerBackpressure++;
     if (from === undefined) return;
     if (to.link.closed) this.#refuse(from, frame, 'L8_ERR_UNREACHABLE', 'the link to the destination closed');
     else this.#refuse(from, frame, 'L8_ERR_BACKPRESSURE', 'the destination link is full');
+  }
+
+  /**
+   * Back-pressure after `from` sent `frame` to `to`: a local sender waits for a slow receiver, or for a
+   * node a peer asked to hold; a peer VNet is never paused (it carries everyone's traffic): it is told
+   * to hold the frames for a backlogged local receiver instead (peer-flow.ts).
+   */
+  #paced(from: Connection, to: Connection, frame: Buffer): void {
+    if (from.isPeer) {
+      if (!to.isPeer) this.#ctx.flow.delivered(from, to);
+    } else if (to.link.isBacklogged(HIGH_WATER)) from.link.pauseUntilDrained(to.link);
+    else if (to.isPeer) this.#ctx.flow.hold(from, frame);
   }
 
   /** Answers a REQUEST that cannot be delivered; other kinds are only counted. */

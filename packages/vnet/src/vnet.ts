@@ -22,6 +22,7 @@ import { ControlPlane } from './control-plane.ts';
 import { Discovery, type DiscoveryOptions } from './discovery.ts';
 import { isGone } from './link-membership.ts';
 import { type DialLimits, PeerDialer, type RetireReason } from './peer-dialer.ts';
+import { PeerFlow } from './peer-flow.ts';
 import { RouteTables } from './route-tables.ts';
 import { Router } from './router.ts';
 import { prepareSocketPath, removeSocketFile, type SocketFile, socketFileOf, withSocketUmask } from './unix-socket.ts';
@@ -62,6 +63,8 @@ export class VNet {
     forbidden: 0,
     handshakes: 0,
     overMaxFrame: 0,
+    peerBackpressure: 0,
+    flowSpoofed: 0,
   };
   readonly locals = new Map<string, Connection>();
   readonly peers = new Map<string, Connection>();
@@ -72,6 +75,8 @@ export class VNet {
   };
   readonly log: VNetLogger;
   readonly control: ControlPlane;
+  /** Flow control with peer VNets, per destination node (peer-flow.ts). */
+  readonly flow: PeerFlow;
   /** Who may join as what; per-identity bounds. */
   readonly admission: Admission;
   /** Traffic of closed links and link setups by result, for metrics (never touched per frame). */
@@ -114,8 +119,10 @@ export class VNet {
     this.#discoveryOptions = options.discovery;
     this.alias = options.alias ?? `vnet@${this.options.host}:${this.options.port}`;
     this.admission = new Admission(this, options.limits);
+    this.flow = new PeerFlow(this);
     this.control = new ControlPlane(this);
     this.#router = new Router({
+      flow: this.flow,
       id: this.id,
       locals: this.tables.locals,
       routes: this.tables.routes,
@@ -260,6 +267,7 @@ export class VNet {
     for (const d of this.#dialers) d.stop();
     this.#discovery?.close();
     this.control.stop();
+    this.flow.close();
     for (const s of this.#pending.keys()) s.destroy();
     for (const c of [...this.locals.values(), ...this.peers.values()]) c.link.close();
     await Promise.all(this.#servers.map((s) => new Promise((r) => s.close(r))));
