@@ -85,7 +85,7 @@ export class WorkerObservability {
     };
     return new BasicTracerProvider({
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(TRACE_SAMPLING) }),
-      spanProcessors: [new BatchSpanProcessor(exporter)],
+      spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
     });
   }
 }

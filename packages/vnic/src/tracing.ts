@@ -38,6 +38,15 @@ function spanContextOf(traceparent: string | undefined): SpanContext | undefined
 }
 
 /**
+ * Whether the caller decided not to sample this trace (W3C `sampled` flag off): no span is made for it
+ * here either, as a parent-based sampler would decide, without paying for a non-recording span; the
+ * caller's traceparent travels on unchanged, so the trace id still correlates the logs.
+ */
+function unsampled(parent: SpanContext | undefined): boolean {
+  return parent !== undefined && (parent.traceFlags & 1) === 0;
+}
+
+/**
  * The traceparent of `span`, or undefined when the span has no context of its own (a no-op tracer's
  * span carries its parent's context, or the invalid one). An SDK's ids are valid by construction.
  */
@@ -79,9 +88,10 @@ export function traceCall(
   options: RequestOptions,
   call: (options: RequestOptions) => Promise<Incoming>,
 ): Promise<Incoming> {
+  const parent = spanContextOf(options.traceparent);
+  if (unsampled(parent)) return call(options);
   const service = typeof target?.service === 'string' ? target.service : '';
   const attrs = attributes(service, options.action ?? Action.HANDLE, target?.area ?? 0, target?.node);
-  const parent = spanContextOf(options.traceparent);
   const span = tracer.startSpan(REQUEST_SPAN, { kind: SpanKind.CLIENT, attributes: attrs }, parentContext(parent));
   const traceparent = traceparentOf(span, parent);
   const reply = call(traceparent === undefined ? options : { ...options, traceparent });
@@ -108,6 +118,7 @@ export function tracedHandler(lookup: TracerLookup, handler: Handler): Handler {
     const tracer = ctx.kind === 'request' ? lookup() : undefined;
     if (tracer === undefined) return handler(message, ctx);
     const parent = spanContextOf(ctx.traceparent);
+    if (unsampled(parent)) return handler(message, ctx);
     const attrs = attributes(ctx.service, ctx.action, ctx.area, ctx.source);
     const outer = parentContext(parent);
     const span = tracer.startSpan(HANDLE_SPAN, { kind: SpanKind.SERVER, attributes: attrs }, outer);

@@ -88,3 +88,23 @@ test('with a tracer and a debug logger, every request and handler run is wrapped
     ['debug handler failed', 'debug request failed'],
   );
 });
+
+test('a request whose caller did not sample its trace makes no span on either side; its traceparent travels on', async () => {
+  const calls: string[] = [];
+  const v = new VNic({ provider, tracer: spyTracer(calls) });
+  const unsampled = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+  const seen: (string | undefined)[] = [];
+  v.subscribe({ service: 'echo' }, (_m, ctx) => {
+    seen.push(ctx.traceparent);
+    return 1;
+  });
+  await v.request({ service: 'echo', mode: 'local' }, 0, { traceparent: unsampled });
+  await v.request({ service: 'echo', mode: 'local' }, 0, { traceparent: unsampled.replace(/00$/, '01') });
+  await v.close();
+  assert.equal(seen[0], unsampled, 'the handler sees the caller traceparent, unchanged');
+  assert.equal(
+    calls.filter((c) => c === 'startSpan').length,
+    2,
+    'only the sampled request made spans (caller and handler)',
+  );
+});
