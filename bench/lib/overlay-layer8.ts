@@ -7,7 +7,7 @@ import { DevProvider, type SecurityProvider, TlsProvider } from '@layer8/securit
 import { VNet } from '@layer8/vnet';
 import { type Handler, VNic } from '@layer8/vnic';
 import { PAYLOAD, serve, until } from './overlay-ipc.ts';
-import { Driver } from './overlay-load.ts';
+import { Driver, PUMP_WINDOW } from './overlay-load.ts';
 import { type Observe, WorkerObservability } from './overlay-observe.ts';
 
 /** How a process proves membership: the dev passphrase, or the default TLS provider's node files. */
@@ -30,13 +30,15 @@ export type Role = 'echo' | 'sink';
 export interface VNicsArgs {
   readonly security: Security;
   readonly path: string;
+  /** Attach over TCP loopback to this address instead of the unix socket at `path`. */
+  readonly tcp?: { readonly host: string; readonly port: number };
   readonly count: number;
   readonly alias: string;
   readonly services: Readonly<Record<string, Role>>;
   readonly observe?: Observe;
 }
 
-const BATCH = 1024;
+const BATCH = PUMP_WINDOW;
 const driver = new Driver();
 const vnics: VNic[] = [];
 let vnet: VNet | undefined;
@@ -77,7 +79,8 @@ async function startVNics(a: VNicsArgs): Promise<string[]> {
   const mine: VNic[] = [];
   for (let i = 0; i < a.count; i++) {
     const o = a.observe === undefined ? undefined : observability(a.observe).vnic();
-    const n = new VNic({ provider: p, vnet: { path: a.path }, alias: `${a.alias}-${i}`, ...o?.options });
+    const vnet = a.tcp ?? { path: a.path };
+    const n = new VNic({ provider: p, vnet, alias: `${a.alias}-${i}`, ...o?.options });
     o?.track(n);
     await n.connect();
     for (const [service, role] of Object.entries(a.services))

@@ -6,6 +6,9 @@
 import { nextTurn } from './overlay-ipc.ts';
 
 /** What a worker reports at a mark: counters since start, latency since the previous mark. */
+/** One-way messages a sender pump offers per event-loop turn, the same for every system (issue 17: equal pump windows). */
+export const PUMP_WINDOW = 1024;
+
 export interface Mark {
   /** Requests completed. */
   readonly done: number;

@@ -78,7 +78,7 @@ export async function measure(spec: CaseSpec, t: Timing): Promise<Window> {
       ...latency,
       rssMB: round(Math.max(...spec.pids.map(procPeakRssMB))),
       cpuUsPerOp: ops > 0 ? round((cpu1 - cpu0) / ops, 2) : 0,
-      errors: c1.errors,
+      errors: c1.errors - c0.errors,
       ...err,
       ...sent,
     };

@@ -1,12 +1,12 @@
 /**
  * Worker process of the overlay benchmark for Moleculer 0.15 in its fastest setup: the TCP transporter
- * with static URLs (direct TCP between nodes, no UDP discovery), JSON serializer (the only one whose
- * library is installed), metrics, tracing and logging off. Payloads are 100-character strings, the
- * cheapest thing the JSON serializer carries.
+ * with static URLs (direct TCP between nodes, no UDP discovery), metrics, tracing and logging off, and
+ * the JSON serializer (`moleculer`) or its fastest built-in binary one, CBOR over cbor-x
+ * (`moleculer-cbor`). Payloads are 100-character strings, the cheapest thing the serializers carry.
  */
 import moleculer from 'moleculer';
 import { serve, until } from './overlay-ipc.ts';
-import { Driver } from './overlay-load.ts';
+import { Driver, PUMP_WINDOW } from './overlay-load.ts';
 
 /** One broker node: its id and TCP port. */
 export interface MolNode {
@@ -20,10 +20,12 @@ export interface BrokersArgs {
   readonly all: readonly MolNode[];
   /** `echo` (the action echo.echo) and `sink` (events st and mc), each optional. */
   readonly services: readonly ('echo' | 'sink')[];
+  /** Moleculer's serializer: `JSON` (default) or `CBOR`. */
+  readonly serializer?: 'JSON' | 'CBOR';
 }
 
 const PAYLOAD = 'a'.repeat(100);
-const WINDOW = 256;
+const WINDOW = PUMP_WINDOW;
 const driver = new Driver();
 const brokers: moleculer.ServiceBroker[] = [];
 
@@ -36,9 +38,10 @@ const SCHEMAS: Record<'echo' | 'sink', moleculer.ServiceSchema> = {
   sink: { name: 'sink', events: { st: count, mc: count } },
 };
 
-function broker(node: MolNode, all: readonly MolNode[]): moleculer.ServiceBroker {
+function broker(node: MolNode, all: readonly MolNode[], serializer: 'JSON' | 'CBOR'): moleculer.ServiceBroker {
   return new moleculer.ServiceBroker({
     nodeID: node.id,
+    serializer,
     namespace: 'bench',
     logger: false,
     metrics: { enabled: false },
@@ -51,7 +54,7 @@ function broker(node: MolNode, all: readonly MolNode[]): moleculer.ServiceBroker
 }
 
 async function startBrokers(a: BrokersArgs): Promise<void> {
-  const mine = a.nodes.map((n) => broker(n, a.all));
+  const mine = a.nodes.map((n) => broker(n, a.all, a.serializer ?? 'JSON'));
   for (const b of mine) for (const s of a.services) b.createService(SCHEMAS[s]);
   await Promise.all(mine.map((b) => b.start()));
   brokers.push(...mine);

@@ -6,7 +6,7 @@
  */
 import { connect, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { PAYLOAD, serve } from './overlay-ipc.ts';
-import { Driver } from './overlay-load.ts';
+import { Driver, PUMP_WINDOW } from './overlay-load.ts';
 
 /** Arguments of the `connect` operation: `count` connections, each serving `services` (subject → role). */
 export interface NatsArgs {
@@ -15,7 +15,7 @@ export interface NatsArgs {
   readonly services: Readonly<Record<string, 'echo' | 'sink'>>;
 }
 
-const BATCH = 1024;
+const BATCH = PUMP_WINDOW;
 const FLUSH_EVERY = 8192;
 const driver = new Driver();
 const conns: NatsConnection[] = [];

@@ -43,6 +43,10 @@ export interface L8Security {
   readonly dir: string;
   /** Observability every Layer8 process turns on; none when absent. */
   readonly observe?: Observe;
+  /** VNics attach to their VNet over TCP loopback (as the peers' clients do) instead of its unix socket. */
+  readonly tcp?: boolean;
+  /** Names this setup's unix sockets apart from the others' running at the same time. */
+  readonly lane?: string;
 }
 
 const L8 = script('overlay-layer8');
@@ -91,10 +95,10 @@ function l8vnet(
 }
 
 function l8sock(s: L8Security, i: number): string {
-  return `${s.dir}/vnet-${i}.sock`;
+  return `${s.dir}/vnet-${i}${s.lane ?? ''}.sock`;
 }
 
-/** Attaches `count` VNics in `child` to VNet `i`; resolves with their node ids. */
+/** Attaches `count` VNics in `child` to VNet `i` (over TCP to `at` when `s.tcp`); resolves with their node ids. */
 function l8vnics(
   child: Child,
   s: L8Security,
@@ -102,8 +106,18 @@ function l8vnics(
   node: string,
   count: number,
   services: Record<string, Role>,
+  at?: { host: string; port: number },
 ): Promise<string[]> {
-  const args = { security: l8sec(s, node), path: l8sock(s, i), count, alias: node, services, observe: s.observe };
+  const tcp = s.tcp === true && at !== undefined ? { tcp: at } : {};
+  const args = {
+    security: l8sec(s, node),
+    path: l8sock(s, i),
+    count,
+    alias: node,
+    services,
+    observe: s.observe,
+    ...tcp,
+  };
   return child.call('vnics', args, 60_000);
 }
 
@@ -115,9 +129,9 @@ export function layer8Pair(fleet: Fleet, s: L8Security, cross: boolean): Promise
     const [responder, requester] = await forkAll(fleet, children, L8, ['l8-responder', 'l8-requester']);
     if (responder === undefined || requester === undefined) throw new Error('fork failed');
     const a = await l8vnet(vnets[0] as Child, s, 0, []);
-    if (cross) await l8vnet(vnets[1] as Child, s, 1, [a]);
-    const [sinkId] = await l8vnics(responder, s, cross ? 1 : 0, 'resp', 1, { echo: 'echo', st: 'sink' });
-    await l8vnics(requester, s, 0, 'req', 1, {});
+    const b = cross ? await l8vnet(vnets[1] as Child, s, 1, [a]) : a;
+    const [sinkId] = await l8vnics(responder, s, cross ? 1 : 0, 'resp', 1, { echo: 'echo', st: 'sink' }, b);
+    await l8vnics(requester, s, 0, 'req', 1, {}, a);
     await requester.call('wait', { service: 'echo', count: 1 });
     return {
       children,
@@ -183,14 +197,14 @@ async function molNodes(ids: readonly string[]): Promise<MolNode[]> {
 }
 
 /** Two brokers in two processes over the TCP transporter: requester, and responder (echo + sink). */
-export function moleculerPair(fleet: Fleet): Promise<Pair> {
+export function moleculerPair(fleet: Fleet, serializer: 'JSON' | 'CBOR' = 'JSON'): Promise<Pair> {
   return guarded(fleet, async (children) => {
     const all = await molNodes(['req', 'resp']);
     const [requester, responder] = await forkAll(fleet, children, MOL, ['mol-requester', 'mol-responder']);
     if (responder === undefined || requester === undefined) throw new Error('fork failed');
     await Promise.all([
-      responder.call('brokers', { nodes: [all[1]], all, services: ['echo', 'sink'] }),
-      requester.call('brokers', { nodes: [all[0]], all, services: [] }),
+      responder.call('brokers', { nodes: [all[1]], all, services: ['echo', 'sink'], serializer }),
+      requester.call('brokers', { nodes: [all[0]], all, services: [], serializer }),
     ]);
     await requester.call('wait', { services: ['echo', 'sink'], nodes: 1 });
     return {
@@ -205,7 +219,7 @@ export function moleculerPair(fleet: Fleet): Promise<Pair> {
 }
 
 /** A publisher broker and nine subscriber brokers, three per process; `broadcast` reaches all nine. */
-export function moleculerFanout(fleet: Fleet): Promise<Fanout> {
+export function moleculerFanout(fleet: Fleet, serializer: 'JSON' | 'CBOR' = 'JSON'): Promise<Fanout> {
   return guarded(fleet, async (children) => {
     const all = await molNodes(['pub', ...Array.from({ length: 9 }, (_, i) => `sub-${i}`)]);
     const [publisher, ...sinks] = await forkAll(fleet, children, MOL, [
@@ -215,8 +229,10 @@ export function moleculerFanout(fleet: Fleet): Promise<Fanout> {
       'mol-subs-2',
     ]);
     await Promise.all([
-      (publisher as Child).call('brokers', { nodes: [all[0]], all, services: [] }),
-      ...sinks.map((c, i) => c.call('brokers', { nodes: all.slice(1 + 3 * i, 4 + 3 * i), all, services: ['sink'] })),
+      (publisher as Child).call('brokers', { nodes: [all[0]], all, services: [], serializer }),
+      ...sinks.map((c, i) =>
+        c.call('brokers', { nodes: all.slice(1 + 3 * i, 4 + 3 * i), all, services: ['sink'], serializer }),
+      ),
     ]);
     await (publisher as Child).call('wait', { services: ['sink'], nodes: 9 });
     return fanout(children, [], publisher as Child, sinks, () => (publisher as Child).call('broadcast'));

@@ -27,8 +27,8 @@ export function targetOf(r: BenchRow, rateOf: RateOf): { target?: string; target
 }
 
 const COLUMNS: [string, number, (r: BenchRow) => string][] = [
-  ['case', 20, (r) => r.case],
-  ['system', 10, (r) => r.system],
+  ['case', 22, (r) => r.case],
+  ['system', 16, (r) => r.system],
   ['rate/s', 10, (r) => num(r.rate)],
   ['p50 µs', 8, (r) => num(r.p50Us)],
   ['p99 µs', 8, (r) => num(r.p99Us)],
@@ -45,7 +45,14 @@ function note(r: BenchRow): string {
   const parts: string[] = [];
   if (r.security !== undefined) parts.push(`security ${String(r.security)}`);
   if (r.target !== undefined) parts.push(`target ${String(r.target)} ${r.targetMet ? 'MET' : 'MISSED'}`);
-  if (r.ratioVsMoleculer !== undefined) parts.push(`${r.ratioVsMoleculer}x moleculer, ${r.ratioVsNats}x nats`);
+  for (const [key, peer] of [
+    ['ratioVsMoleculer', 'moleculer'],
+    ['ratioVsMoleculerCbor', 'moleculer-cbor'],
+    ['ratioVsNats', 'nats'],
+    ['ofRawTcp', 'raw-tcp'],
+    ['ratioVsUnobserved', 'unobserved'],
+  ] as const)
+    if (r[key] !== undefined) parts.push(`${String(r[key])}x ${peer}`);
   if (typeof r.errors === 'number' && r.errors > 0) parts.push(`${r.errors} errors (${String(r.lastError)})`);
   return parts.join('; ');
 }
