@@ -27,6 +27,7 @@ const PACKAGES = [
   'metrics',
   'services',
   'gateway',
+  'chaos',
   'cli',
 ];
 

@@ -45,6 +45,7 @@ export async function interleave<S extends Pair | Fanout>(
   lanes: readonly Lane<S>[],
   cases: readonly LaneCase<S>[],
 ): Promise<void> {
+  if (cases.length === 0) return;
   const built: { lane: Lane<S>; value: S; samples: Map<string, Sample[]> }[] = [];
   try {
     for (const lane of lanes) {

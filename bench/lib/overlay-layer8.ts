@@ -8,7 +8,7 @@ import { VNet } from '@layer8/vnet';
 import { type Handler, VNic } from '@layer8/vnic';
 import { PAYLOAD, serve, until } from './overlay-ipc.ts';
 import { Driver, PUMP_WINDOW } from './overlay-load.ts';
-import { type Observe, WorkerObservability } from './overlay-observe.ts';
+import type { Observe, WorkerObservability } from './overlay-observe.ts';
 
 /** How a process proves membership: the dev passphrase, or the default TLS provider's node files. */
 export type Security = { readonly kind: 'dev' } | { readonly kind: 'tls'; readonly dir: string; readonly node: string };
@@ -44,8 +44,13 @@ const vnics: VNic[] = [];
 let vnet: VNet | undefined;
 let observed: WorkerObservability | undefined;
 
-/** This worker's observability in `mode` (one per worker: its VNet and VNics share the tracer). */
-function observability(mode: Observe): WorkerObservability {
+/**
+ * This worker's observability in `mode` (one per worker: its VNet and VNics share the tracer), loaded only
+ * when asked: merely loading prom-client and the OpenTelemetry SDK into a worker changes its heap enough
+ * to cost the unobserved rows up to a third of their rate (V8's GC; see bench/README.md).
+ */
+async function observability(mode: Observe): Promise<WorkerObservability> {
+  const { WorkerObservability } = await import('./overlay-observe.ts');
   observed ??= new WorkerObservability(mode);
   return observed;
 }
@@ -70,7 +75,7 @@ const HANDLERS: Record<Role, Handler> = {
 
 async function startVNet(a: VNetArgs): Promise<{ host: string; port: number }> {
   vnet = new VNet({ provider: provider(a.security), host: a.host, port: 0, socketPath: a.socketPath, peers: a.peers });
-  if (a.observe !== undefined) observability(a.observe).vnet(vnet);
+  if (a.observe !== undefined) (await observability(a.observe)).vnet(vnet);
   return (await vnet.start()).tcp;
 }
 
@@ -78,7 +83,7 @@ async function startVNics(a: VNicsArgs): Promise<string[]> {
   const p = provider(a.security);
   const mine: VNic[] = [];
   for (let i = 0; i < a.count; i++) {
-    const o = a.observe === undefined ? undefined : observability(a.observe).vnic();
+    const o = a.observe === undefined ? undefined : (await observability(a.observe)).vnic();
     const vnet = a.tcp ?? { path: a.path };
     const n = new VNic({ provider: p, vnet, alias: `${a.alias}-${i}`, ...o?.options });
     o?.track(n);

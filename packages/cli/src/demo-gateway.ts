@@ -8,6 +8,7 @@ import { type AuthOptions, Gateway } from '@layer8/gateway';
 import { l8error } from '@layer8/protocol';
 import { ADMIN_ROLE, addUser, issueNodeCert, TlsProvider } from '@layer8/security';
 import { VNic } from '@layer8/vnic';
+import type { DemoObservability, VNicObserved } from './demo-observe.ts';
 import type { CliIo } from './io.ts';
 
 /** The certificate name of the demo's gateway. */
@@ -27,6 +28,8 @@ export interface DemoGatewayOptions {
   readonly io: CliIo;
   /** Interval of the gateway node's load figures, ms. */
   readonly statsMs: number;
+  /** The demo's metrics and tracing: the gateway's registry, VNic hooks and tracer come from it. */
+  readonly observe: DemoObservability;
 }
 
 /** A running demo gateway. */
@@ -43,12 +46,21 @@ export async function startDemoGateway(o: DemoGatewayOptions): Promise<DemoGatew
   const password = randomBytes(12).toString('base64url');
   await addUser(o.security, DEMO_USER, password, [ADMIN_ROLE]);
   const provider = await providerOf(o.security);
-  const vnic = new VNic({ provider, vnet: { path: o.socket }, alias: GATEWAY_NODE, statsMs: o.statsMs });
+  const observed = o.observe.gateway(GATEWAY_NODE);
+  const vnic = new VNic({
+    provider,
+    vnet: { path: o.socket },
+    alias: GATEWAY_NODE,
+    statsMs: o.statsMs,
+    ...observed.options,
+  });
+  observed.track(vnic);
   await vnic.connect();
   try {
-    const gateway = await listening(vnic, o, { authority: provider });
+    const gateway = await listening(vnic, o, { authority: provider }, observed);
     await published(gateway, o);
     const { url } = await gateway.start();
+    await o.observe.gatewayStarted(GATEWAY_NODE, observed);
     return { url, user: DEMO_USER, password, close: () => gateway.close().finally(() => vnic.close()) };
   } catch (err) {
     await vnic.close();
@@ -67,15 +79,22 @@ async function providerOf(security: string): Promise<TlsProvider> {
 }
 
 /** A started gateway on the asked port, or on a free one when that one is taken. */
-async function listening(vnic: VNic, o: DemoGatewayOptions, auth: AuthOptions): Promise<Gateway> {
-  const first = new Gateway({ vnic, auth, host: '127.0.0.1', port: o.port, title: 'Layer8 demo' });
+async function listening(
+  vnic: VNic,
+  o: DemoGatewayOptions,
+  auth: AuthOptions,
+  observed: VNicObserved,
+): Promise<Gateway> {
+  const metrics = observed.registry === undefined ? {} : { metrics: { registry: observed.registry } };
+  const first = new Gateway({ vnic, auth, host: '127.0.0.1', port: o.port, title: 'Layer8 demo', ...metrics });
   try {
     await first.start();
     return first;
   } catch (err) {
     if (o.port === 0) throw err;
     o.io.warn(`l8 demo: port ${o.port} is taken; the gateway takes a free one`);
-    const any = new Gateway({ vnic, auth, host: '127.0.0.1', port: 0, title: 'Layer8 demo' });
+    await first.close();
+    const any = new Gateway({ vnic, auth, host: '127.0.0.1', port: 0, title: 'Layer8 demo', ...metrics });
     await any.start();
     return any;
   }

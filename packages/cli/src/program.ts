@@ -1,6 +1,7 @@
 import { toL8Error } from '@layer8/protocol';
 import { Command } from 'commander';
 import { callCommand } from './commands/call.ts';
+import { chaosCommand } from './commands/chaos.ts';
 import { demoCommand } from './commands/demo.ts';
 import { gatewayStartCommand } from './commands/gateway-start.ts';
 import { healthCommand, servicesCommand } from './commands/inspect.ts';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo): Command {
   topCommand(program, io);
   callCommand(program, io);
   demoCommand(program, io);
+  chaosCommand(program, io);
   gatewayStartCommand(program.command('gateway').description('run the REST and OpenAPI gateway of the overlay'), io);
   return program;
 }

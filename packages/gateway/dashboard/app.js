@@ -2,7 +2,7 @@
  * The dashboard's entry: connects to `/ws` (authenticated by the access cookie), watches the `system` topic
  * and draws each view; asks to log in when the gateway refuses the watch, refreshing the session first.
  */
-import { csrf, login, logout, refresh } from './auth.js';
+import { csrf, login, logout, refresh, session } from './auth.js';
 import { Charts } from './charts.js';
 import { Entities } from './entities.js';
 import { renderPanels } from './panels.js';
@@ -27,14 +27,48 @@ function connect() {
   ws = socket;
   attached = false;
   setConn('connecting');
-  socket.addEventListener('open', () => socket.send(JSON.stringify({ op: 'watch', id: WATCH, topic: 'system' })));
-  socket.addEventListener('message', (e) => onMessage(JSON.parse(e.data)));
-  socket.addEventListener('close', () => {
-    if (ws !== socket) return;
-    setConn('offline');
-    setTimeout(connect, retryMs);
-    retryMs = Math.min(retryMs * 2, 10_000);
+  let opened = false;
+  socket.addEventListener('open', () => {
+    opened = true;
+    socket.send(JSON.stringify({ op: 'watch', id: WATCH, topic: 'system' }));
   });
+  socket.addEventListener('message', (e) => onMessage(JSON.parse(e.data)));
+  socket.addEventListener('close', (e) => {
+    if (ws !== socket) return;
+    if (!opened || e.code === 4001) void closedEarly();
+    else retry();
+  });
+}
+
+function retry() {
+  setConn('offline');
+  setTimeout(connect, retryMs);
+  retryMs = Math.min(retryMs * 2, 10_000);
+}
+
+/**
+ * The upgrade was refused (a missing, expired or revoked token: the gateway answers 401, which a browser
+ * does not show), the gateway is unreachable, or the token ran out while connected (4001): refresh the
+ * session once and connect again, else ask to log in; unreachable, try again later.
+ */
+async function closedEarly() {
+  const s = await session();
+  if (s === undefined || !s.auth || s.user !== undefined) return retry();
+  if (!refreshed && csrf() !== '') {
+    refreshed = true;
+    if (await refresh()) return connect();
+  }
+  void refused({ code: 'L8_ERR_AUTH', message: '' });
+}
+
+/** Connects at once, or shows the login first when the gateway has AAA and this browser no session. */
+async function start() {
+  const s = await session();
+  if (s?.auth && s.user === undefined && !(csrf() !== '' && (await refresh()))) {
+    refreshed = true;
+    return void refused({ code: 'L8_ERR_AUTH', message: '' });
+  }
+  connect();
 }
 
 /** Closes the connection on purpose (no reconnect). */
@@ -127,4 +161,4 @@ function message(text) {
 
 $('login').addEventListener('submit', (e) => void onLogin(e));
 $('logout').addEventListener('click', () => void onLogout());
-connect();
+void start();

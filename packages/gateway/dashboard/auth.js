@@ -43,6 +43,19 @@ export async function refresh() {
   return (await call('POST', '/auth/refresh', {})).ok;
 }
 
+/**
+ * The session as the gateway sees it (`GET /auth/session`): `{ auth, user? }`; `auth` false when the
+ * gateway has no AAA; undefined when it cannot be reached.
+ */
+export async function session() {
+  try {
+    const r = await call('GET', '/auth/session');
+    return r.ok ? r.json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Ends the session (the cookies are cleared by the answer). */
 export function logout() {
   return call('POST', '/auth/logout', {});

@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { l8error } from '@layer8/protocol';
 import type { VNic } from '@layer8/vnic';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { AuthApi, type AuthOptions } from './auth/auth-api.ts';
+import { AuthApi, type AuthOptions, SESSION_PATH } from './auth/auth-api.ts';
 import { withAuthPaths } from './auth/auth-openapi.ts';
 import { DashboardPage } from './dashboard-page.ts';
 import { Directory, type GatewayLogger } from './directory.ts';
 import { DOCS_CSP, DOCS_PATH, DocsPage, OPENAPI_PATH } from './docs-page.ts';
+import { GatewayMetrics, type GatewayMetricsOptions } from './gateway-metrics.ts';
 import { answerClientError, errorAnswer, HttpError } from './http-errors.ts';
 import { type HttpTimeouts, serverTimeouts } from './http-timeouts.ts';
 import { type OpenApiDocument, openApiOf } from './openapi.ts';
@@ -51,6 +52,8 @@ export interface GatewayOptions {
    * logs is then the one the proxy saw. Default none: the socket's address.
    */
   readonly trustProxy?: boolean | string | readonly string[];
+  /** Prometheus metrics of the gateway's HTTP and WebSocket traffic (docs/operations.md, Metrics). Default none. */
+  readonly metrics?: GatewayMetricsOptions;
 }
 
 /** Where a started gateway listens. */
@@ -110,6 +113,7 @@ export class Gateway {
     this.#rest = new RestApi(this.directory, options.vnic, { defaultMs: options.defaultTimeoutMs ?? 10_000, maxMs });
     this.#auth = options.auth === undefined ? undefined : new AuthApi(options.auth);
     this.#app = this.#fastify();
+    if (options.metrics !== undefined) new GatewayMetrics(options.metrics, this).register(this.#app);
     this.#routes();
     const authority = options.auth?.authority;
     const anonymous = options.auth?.anonymous;
@@ -234,6 +238,7 @@ export class Gateway {
     app.get('/l8', async () => ({ services: this.directory.routes().map(listing) }));
     this.#dashboard.register(app);
     this.#auth?.register(app);
+    app.get(SESSION_PATH, async (req) => (this.#auth === undefined ? { auth: false } : this.#auth.session(req)));
     const handler = (req: FastifyRequest, reply: FastifyReply) => this.#serve(req, reply);
     app.route({ method: METHODS, url: '/l8/:area/:service', handler });
     app.route({ method: METHODS, url: '/l8/:area/:service/:key', handler });

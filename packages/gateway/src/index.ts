@@ -1,6 +1,6 @@
 /** @layer8/gateway: REST and OpenAPI 3.1 for the web-exposed services of an overlay (docs/gateway.md). */
 
-export { AuthApi, type AuthOptions } from './auth/auth-api.ts';
+export { AuthApi, type AuthOptions, SESSION_PATH, type SessionState } from './auth/auth-api.ts';
 export {
   ACCESS_COOKIE,
   AUTH_PATH,
@@ -17,6 +17,7 @@ export { checkAnswer, checkDescriptor, DESCRIPTOR_LIMITS, fingerprint, modelKey 
 export { Directory, type DirectoryCounters, type DirectoryOptions, type GatewayLogger } from './directory.ts';
 export { DOCS_PATH, OPENAPI_PATH } from './docs-page.ts';
 export { Gateway, type GatewayAddress, type GatewayCounters, type GatewayOptions } from './gateway.ts';
+export { type GatewayMetricsOptions, HTTP_BUCKETS, UNMATCHED_ROUTE } from './gateway-metrics.ts';
 export { type ErrorBody, HTTP_STATUS, RETRY_AFTER_SECONDS, statusOf } from './http-errors.ts';
 export { HTTP_TIMEOUTS, type HttpTimeouts, serverTimeouts } from './http-timeouts.ts';
 export { enumSchema, type JsonSchema, SchemaBuilder } from './json-schema.ts';

@@ -75,4 +75,18 @@ describe('WebSocket push with AAA on: the gateway checks the token at the upgrad
     assert.equal((await c.subscribe('o', 'Orders')).code, 'L8_ERR_FORBIDDEN');
     await assert.rejects(client(open.url, 'not-a-token'), { status: 401 });
   });
+
+  test('GET /auth/session says whether AAA is on and whose the token is, never refusing', async () => {
+    const s = await session('alice');
+    const none = await http(gw.url, 'GET', '/auth/session');
+    assert.deepEqual([none.status, none.json], [200, { auth: true }]);
+    const forged = await http(gw.url, 'GET', '/auth/session', undefined, bearer('not-a-token'));
+    assert.deepEqual(forged.json, { auth: true });
+    const mine = await http(gw.url, 'GET', '/auth/session', undefined, bearer(s.accessToken));
+    const me = mine.json as { auth: boolean; user: string; roles: string[]; expiresAt: number };
+    assert.deepEqual([me.auth, me.user, me.roles], [true, 'alice', ['writer']]);
+    assert.ok(me.expiresAt > Date.now() / 1000);
+    const bare = await r.gateway('g3');
+    assert.deepEqual((await http(bare.url, 'GET', '/auth/session')).json, { auth: false });
+  });
 });

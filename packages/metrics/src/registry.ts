@@ -15,12 +15,27 @@ export interface RegistryOptions {
 }
 
 /**
+ * prom-client's process gauges whose names end in `_total`, which Prometheus keeps for counters
+ * (`promtool check metrics` refuses them). Each has a per-type twin without the suffix
+ * (`nodejs_active_handles{type}`) whose sum is the same number, so they are left out.
+ */
+const MISNAMED_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/**
  * A fresh registry for one component: Layer8 never registers into prom-client's global default registry,
  * so two VNets (or a VNet and a gateway) in one process keep their metrics apart.
  */
 export function newRegistry(options: RegistryOptions = {}): Registry {
   const registry = new Registry();
   if (options.labels !== undefined) registry.setDefaultLabels({ ...options.labels });
-  if (options.process === true) collectDefaultMetrics({ register: registry, prefix: options.prefix ?? '' });
+  if (options.process === true) {
+    const prefix = options.prefix ?? '';
+    collectDefaultMetrics({ register: registry, prefix });
+    for (const name of MISNAMED_GAUGES) registry.removeSingleMetric(`${prefix}${name}`);
+  }
   return registry;
 }

@@ -27,9 +27,6 @@ function addStats(into: LinkStats, s: LinkStats): void {
   for (const k of Object.keys(into) as (keyof LinkStats)[]) into[k] += s[k];
 }
 
-/** The labels of a request's metrics. */
-type RequestLabel = 'side' | 'service' | 'action' | 'code';
-
 /** Options of {@link VNicMetrics}. */
 export interface VNicMetricsOptions {
   /** Buckets of the request histogram, seconds. Default {@link REQUEST_BUCKETS}. */

@@ -1,13 +1,16 @@
 import type { DescMessage, Message } from '@bufbuild/protobuf';
 import type { EnvelopeItem, TypeRegistry } from '@layer8/model';
 import { Action, l8error, type NodeId } from '@layer8/protocol';
-import type { InstanceMode, RequestOptions, RetryPolicy, VNic } from '@layer8/vnic';
+import type { Bulkhead, HedgePolicy, InstanceMode, RequestOptions, RetryPolicy, VNic } from '@layer8/vnic';
 import { fanOut, type MapFn, type MapReduceResult, shareOf } from './map-reduce.ts';
 import { type GetRequest, readEnvelope } from './wire.ts';
 
-/** Options of one client call: the request's deadline, signal, identity and the instance mode. */
+/** Options of one client call: the request's deadline, signal, identity, resilience and the instance mode. */
 export interface CallOptions
-  extends Pick<RequestOptions, 'timeoutMs' | 'signal' | 'identity' | 'traceparent' | 'idempotencyKey' | 'retry'> {
+  extends Pick<
+    RequestOptions,
+    'timeoutMs' | 'signal' | 'identity' | 'traceparent' | 'idempotencyKey' | 'retry' | 'bulkhead' | 'hedge'
+  > {
   /**
    * How the instance is picked. Default `round-robin`; a write with an idempotency key goes to the
    * instance its key hashes to (so a retry reaches the instance that remembers it) unless a mode is given.
@@ -20,6 +23,13 @@ export interface QueryPage<T extends Message> {
   readonly items: T[];
   readonly versions: number[];
   readonly total: number;
+}
+
+/** The resilience policies a client applies to every call that gives none (`ServiceClient.with…`). */
+export interface ClientPolicies {
+  readonly retry?: RetryPolicy | false;
+  readonly bulkhead?: Bulkhead | false;
+  readonly hedge?: HedgePolicy | false;
 }
 
 /** Which service a client talks to. */
@@ -45,24 +55,24 @@ export class ServiceClient<T extends Message> {
   readonly #registry: TypeRegistry;
   readonly #t: ClientTarget;
   readonly #local: (() => LocalReader<T> | undefined) | undefined;
-  readonly #retry: RetryPolicy | false | undefined;
+  readonly #policies: ClientPolicies;
 
   /**
    * `local` finds the instance running in this process, if any: a `local` GET then reads it directly.
-   * `retry` is this service's retry policy for calls that give none (see {@link withRetry}).
+   * `policies` apply to the calls that give none (see {@link withRetry}, {@link withBulkhead}, {@link withHedge}).
    */
   constructor(
     vnic: VNic,
     registry: TypeRegistry,
     target: ClientTarget,
     local?: () => LocalReader<T> | undefined,
-    retry?: RetryPolicy | false,
+    policies: ClientPolicies = {},
   ) {
     this.#vnic = vnic;
     this.#registry = registry;
     this.#t = target;
     this.#local = local;
-    this.#retry = retry;
+    this.#policies = policies;
   }
 
   /**
@@ -71,7 +81,28 @@ export class ServiceClient<T extends Message> {
    * PATCH only when the service refused them unrun; bounded by the VNic's retry budget (docs/overlay.md).
    */
   withRetry(policy: RetryPolicy | false): ServiceClient<T> {
-    return new ServiceClient(this.#vnic, this.#registry, this.#t, this.#local, policy);
+    return this.#with({ retry: policy });
+  }
+
+  /**
+   * The same client with a caller bulkhead for every call that gives none (`CallOptions.bulkhead`): at
+   * most `max` requests of this service in flight from this VNic (the count is the VNic's, shared by every
+   * client of the service), `queue` more waiting, the rest refused `L8_ERR_BACKPRESSURE` (docs/overlay.md).
+   */
+  withBulkhead(bulkhead: Bulkhead | false): ServiceClient<T> {
+    return this.#with({ bulkhead });
+  }
+
+  /**
+   * The same client with a hedge policy for its GETs that give none (`CallOptions.hedge`): a slow read
+   * gets a copy to another instance, within the VNic's retry budget; writes are never hedged.
+   */
+  withHedge(policy: HedgePolicy | false): ServiceClient<T> {
+    return this.#with({ hedge: policy });
+  }
+
+  #with(change: ClientPolicies): ServiceClient<T> {
+    return new ServiceClient(this.#vnic, this.#registry, this.#t, this.#local, { ...this.#policies, ...change });
   }
 
   /** Creates `item` (`L8_ERR_CONFLICT` when its key exists); resolves with it as stored, with its version. */
@@ -144,8 +175,7 @@ export class ServiceClient<T extends Message> {
 
   #call(action: Action, payload: unknown, o: CallOptions, codec?: { encode(v: never): Uint8Array }) {
     const { mode, ...rest } = o;
-    const retry = o.retry ?? this.#retry;
-    const options = { ...rest, action, ...(codec ? { codec } : {}), ...(retry === undefined ? {} : { retry }) };
+    const options = { ...this.#defaults(o), ...rest, action, ...(codec ? { codec } : {}) };
     const sticky =
       mode === undefined && o.idempotencyKey !== undefined ? this.#stickyNode(o.idempotencyKey) : undefined;
     if (sticky !== undefined) {
@@ -153,6 +183,16 @@ export class ServiceClient<T extends Message> {
     }
     const target = { service: this.#t.name, area: this.#t.area, mode: mode ?? 'round-robin' } as const;
     return this.#vnic.request(target, payload as never, options);
+  }
+
+  /** The client's policies that `o` does not override (an absent key: `exactOptionalPropertyTypes`). */
+  #defaults(o: CallOptions): ClientPolicies {
+    const p = this.#policies;
+    return {
+      ...(o.retry === undefined && p.retry !== undefined ? { retry: p.retry } : {}),
+      ...(o.bulkhead === undefined && p.bulkhead !== undefined ? { bulkhead: p.bulkhead } : {}),
+      ...(o.hedge === undefined && p.hedge !== undefined ? { hedge: p.hedge } : {}),
+    };
   }
 
   /** The instance an idempotency key hashes to (instances ordered by node id), if any is up. */

@@ -162,7 +162,8 @@ export class ServiceManager {
     });
     const area = sla.area ?? 0;
     const handle = (m: Incoming, ctx: HandlerContext) => this.#bounded(sla, counters, () => instance.handle(m, ctx));
-    const main = this.vnic.subscribe({ service: sla.name, area }, handle, { state: 'recovering' });
+    const limit = sla.concurrency === undefined ? {} : { concurrency: sla.concurrency };
+    const main = this.vnic.subscribe({ service: sla.name, area }, handle, { state: 'recovering', ...limit });
     const subs = [this.vnic.subscribe({ service: changesOf(sla.name), area }, (m) => instance.onChange(m)), main];
     const stopHealth = this.#catchUpOnReturn(instance, counters);
     const web = webDescriptor(sla, true);
@@ -176,8 +177,10 @@ export class ServiceManager {
     const instance = new StatelessInstance(sla, this.#o.registry, this.#o.provider);
     const area = sla.area ?? 0;
     const subs = [
-      this.vnic.subscribe({ service: sla.name, area }, (m, ctx) =>
-        this.#bounded(sla, counters, () => instance.handle(m, ctx)),
+      this.vnic.subscribe(
+        { service: sla.name, area },
+        (m, ctx) => this.#bounded(sla, counters, () => instance.handle(m, ctx)),
+        sla.concurrency === undefined ? {} : { concurrency: sla.concurrency },
       ),
     ];
     const web = webDescriptor(sla, false);

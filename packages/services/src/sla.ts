@@ -1,6 +1,6 @@
 import type { DescMessage, Message, MessageShape } from '@bufbuild/protobuf';
 import type { Store } from '@layer8/store';
-import type { HandlerContext } from '@layer8/vnic';
+import type { ConcurrencyLimit, HandlerContext } from '@layer8/vnic';
 
 /** The actions of a service, as SLAs and web exposure name them. */
 export type ActionName = 'post' | 'put' | 'patch' | 'delete' | 'get';
@@ -77,6 +77,13 @@ export interface ServiceLevelAgreement<D extends DescMessage = DescMessage> {
   readonly handlers?: Partial<Record<ActionName, ActionHandler<MessageShape<D>>>>;
   /** Deadline of one handler run, ms; a request's own deadline is shorter when it is. Default 10000. */
   readonly handlerTimeoutMs?: number;
+  /**
+   * How many requests each instance runs at once (the responder's concurrency limit, docs/overlay.md,
+   * Resilience): a fixed bulkhead (`16`, `{ max: 16, queue: 64 }`) or `{ adaptive: { … } }` on measured
+   * handler latency; beyond it a request waits in the instance's queue of `queue` (default 0) or is
+   * refused `L8_ERR_BACKPRESSURE`. Default none: only the VNic's `maxHandlersInFlight`.
+   */
+  readonly concurrency?: ConcurrencyLimit;
   /** How long a keyed write is remembered, ms (a retry within it gets the first result). Default 600000. */
   readonly idempotencyWindowMs?: number;
   /** Largest result a GET returns, items. Default 10000. */

@@ -1,10 +1,15 @@
 /** @layer8/testkit: real components on port 0 and distinct loopback addresses, waits, faults. */
-export { type FaultMode, FaultProxy } from './fault-proxy.ts';
-export { type TempOverlay, tempOverlay } from './overlay-ca.ts';
-export { freePort, hostAddress, tempDir } from './ports.ts';
-export type { AgentConfig } from './proc/agent-protocol.ts';
 export {
   Agent,
+  type AgentConfig,
+  type FaultMode,
+  FaultProxy,
+  freePort,
+  hostAddress,
+  tempDir,
+} from '@layer8/chaos';
+export { type TempOverlay, tempOverlay } from './overlay-ca.ts';
+export {
   type ProcessTopology,
   type ProcessTopologyOptions,
   startProcessTopology,

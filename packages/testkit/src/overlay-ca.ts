@@ -1,5 +1,5 @@
+import { tempDir } from '@layer8/chaos';
 import { initSecurity, type KeyAlgorithm, TlsProvider } from '@layer8/security';
-import { tempDir } from './ports.ts';
 
 /** A temporary overlay CA with node certificates, and providers made from it. */
 export interface TempOverlay {

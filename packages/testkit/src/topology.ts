@@ -1,7 +1,7 @@
+import { hostAddress, tempDir } from '@layer8/chaos';
 import type { SecurityProvider } from '@layer8/security';
 import { VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
-import { hostAddress, tempDir } from './ports.ts';
 import { waitFor } from './wait.ts';
 
 /** Options of {@link startTopology}. */

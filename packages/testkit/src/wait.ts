@@ -1,3 +1,4 @@
+import { withDeadline } from '@layer8/chaos';
 import { l8error } from '@layer8/protocol';
 
 /** Options of {@link waitFor}. */
@@ -35,11 +36,4 @@ export function waitForEvent<T = unknown>(
   return withDeadline(new Promise<T>((resolve) => emitter.once(event, resolve)), timeoutMs, `event ${event}`);
 }
 
-/** Rejects with `L8_ERR_TIMEOUT` if `promise` does not settle within `ms`. */
-export function withDeadline<T>(promise: Promise<T>, ms: number, what = 'an operation'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(l8error('L8_ERR_TIMEOUT', `${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
+export { withDeadline };

@@ -28,6 +28,16 @@ const RECORD_OVERHEAD = 2048;
 /** Peer VNet ids remembered with the subject that proved them. */
 const MAX_VNET_PINS = 4096;
 
+/**
+ * How long a VNic's node id stays pinned to its certificate subject after its record left the table, ms:
+ * a node whose VNet died is out of every table until it returns, and no other member may take its id
+ * meanwhile (`l8 chaos run` found the hole).
+ */
+export const RETIRED_PIN_MS = 10 * 60_000;
+
+/** Retired node ids remembered at most; the oldest is forgotten first. */
+const MAX_RETIRED_PINS = 4096;
+
 /** The default {@link AdmissionLimits}. */
 export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   maxLinksPerSubject: 256,
@@ -46,10 +56,13 @@ export class Admission {
   readonly limits: AdmissionLimits;
   /** Peer VNet id → the subject that first proved it (bounded; oldest forgotten first). */
   readonly #vnetPins = new Map<string, string>();
+  /** VNic node id whose record left the table → its subject, until when (bounded; oldest forgotten first). */
+  readonly #retired = new Map<string, { subject: string; until: number }>();
 
   constructor(vnet: AdmissionHost, limits: Partial<AdmissionLimits> = {}) {
     this.#vnet = vnet;
     this.limits = { ...DEFAULT_ADMISSION_LIMITS, ...limits };
+    vnet.health.onChange((e) => e.type === 'removed' && this.#retire(e.record));
   }
 
   /**
@@ -117,7 +130,7 @@ export class Admission {
     if (hello.nodeId === v.id || v.peers.has(hello.nodeId) || this.#vnetPins.has(hello.nodeId)) {
       return l8error('L8_ERR_IDENTITY', `node id ${hello.nodeId} belongs to a VNet`);
     }
-    const pinned = v.health.get(hello.nodeId)?.subject;
+    const pinned = v.health.get(hello.nodeId)?.subject ?? this.#retiredSubject(hello.nodeId);
     if (pinned !== undefined && pinned !== peer.subject) {
       return l8error('L8_ERR_IDENTITY', `node id ${hello.nodeId} is held by another certificate than ${peer.subject}`);
     }
@@ -146,6 +159,22 @@ export class Admission {
       return l8error('L8_ERR_LIMIT', `this VNet already knows ${MAX_VNET_PINS} VNet ids`);
     }
     return this.#peerLinksError(peer) ?? this.#pin(hello.nodeId, peer.subject);
+  }
+
+  /** Remembers the subject of a VNic record that left the table, for {@link RETIRED_PIN_MS}. */
+  #retire(r: HealthRecord): void {
+    if (r.role !== 'vnic' || r.subject === undefined) return;
+    this.#retired.delete(r.id);
+    this.#retired.set(r.id, { subject: r.subject, until: performance.now() + RETIRED_PIN_MS });
+    if (this.#retired.size > MAX_RETIRED_PINS) this.#retired.delete(this.#retired.keys().next().value as string);
+  }
+
+  /** The subject a removed node id is still pinned to, if any. */
+  #retiredSubject(id: string): string | undefined {
+    const r = this.#retired.get(id);
+    if (r === undefined || r.until > performance.now()) return r?.subject;
+    this.#retired.delete(id);
+    return undefined;
   }
 
   #pin(id: string, subject: string): undefined {

@@ -3,11 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import type { HealthRecord } from '@layer8/health';
 import { FramedLink } from '@layer8/link';
 import { assertNodeId, encodeMessage, Kind, type L8Error, newNodeId, PROTOCOL_VERSION } from '@layer8/protocol';
-import { DevProvider, dialLink } from '@layer8/security';
+import { dialLink, issueNodeCert, TlsProvider } from '@layer8/security';
 import { type Agent, type ProcessTopology, startProcessTopology, waitFor } from '@layer8/testkit';
 import { VNic } from '@layer8/vnic';
 
-const PASS = 'process-topology-passphrase';
 const HB = 1000;
 
 type Stats = {
@@ -26,9 +25,10 @@ async function eventually(probe: () => Promise<boolean>, what: string, timeoutMs
   }
 }
 
-describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () => {
+describe('3 VNets × 4 VNics in separate processes (TLS provider)', { timeout: 180_000 }, () => {
   let topo: ProcessTopology;
   let vnics: Agent[];
+  const tls = (node: string): TlsProvider => new TlsProvider({ dir: topo.securityDir as string, node });
   const up = async (a: Agent, n: number, service = 'echo', area = 0): Promise<boolean> => {
     const h = await a.call<HealthRecord[]>('health');
     return (
@@ -41,11 +41,12 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
     topo = await startProcessTopology({
       vnets: 3,
       vnicsPerVnet: 4,
-      passphrase: PASS,
+      tls: true,
       heartbeatMs: HB,
       maxFrame: 256 * 1024,
     });
     vnics = topo.vnics.flat();
+    for (const extra of ['rogue', 'sender']) await issueNodeCert(topo.securityDir as string, extra);
     await Promise.all(vnics.map((a) => a.call('subscribe', { service: 'echo', area: 0 })));
     // "news" subscribers: two per VNet on VNets 0 and 1; none on VNet 2
     for (const a of [...topo.vnics[0]!.slice(0, 2), ...topo.vnics[1]!.slice(0, 2)])
@@ -100,7 +101,7 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
   test('a spoofed source and an oversized frame are dropped and counted; the VNet keeps serving', async () => {
     const vnet = topo.vnets[1]!;
     const addr = { host: '127.0.0.3', port: (vnet.config as { port: number }).port };
-    const provider = new DevProvider({ passphrase: PASS, warn: () => undefined });
+    const provider = tls('rogue');
     const id = newNodeId();
     const hello = {
       version: PROTOCOL_VERSION,
@@ -145,7 +146,7 @@ describe('3 VNets × 4 VNics in separate processes', { timeout: 180_000 }, () =>
     const receiver = topo.vnics[1]![3]!;
     await receiver.call('subscribe', { service: 'slow-sink', area: 0, behavior: 'slow' });
     const path = (topo.vnets[1]!.config as { socketPath: string }).socketPath;
-    const sender = new VNic({ provider: new DevProvider({ passphrase: PASS, warn: () => undefined }), vnet: { path } });
+    const sender = new VNic({ provider: tls('sender'), vnet: { path } });
     await sender.connect();
     try {
       await waitFor(() => sender.health.instances('slow-sink', 0).length === 1);

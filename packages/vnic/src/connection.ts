@@ -33,6 +33,13 @@ import { FATAL_CODES, type VNicOptions } from './vnic-options.ts';
 /** Default deadline of the first connect, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * Cap of the reconnect back-off to a VNet on a unix socket, ms: a failed local dial costs one system call
+ * and no network, and a VNet that restarts on the same host should have its VNics back within a second or
+ * so of its return (TCP keeps the 5 s of `BACKOFF`).
+ */
+export const LOCAL_RECONNECT_MAX_MS = 1000;
+
 /** What the connection hands to the rest of the VNic. */
 export interface ConnectionHost {
   /** The (service, area) pairs to announce in the hello. */
@@ -82,6 +89,8 @@ export class Connection {
   #closedWith: L8Error | undefined;
   /** Why the last attempt failed (for the connect deadline's error). */
   #lastError: L8Error | undefined;
+  /** Where the last dial went (its kind sets the back-off's cap). */
+  #dialled: LinkAddress | undefined;
 
   constructor(
     o: VNicOptions,
@@ -213,8 +222,11 @@ export class Connection {
     let address: LinkAddress | undefined;
     try {
       address = this.#address();
+      this.#dialled = address;
       const opened = await dialLink(this.#o.provider, address, this.#hello(), this.#o.handshakeMs);
       if (this.state === 'closed' || this.state === 'draining') return void opened.stream.destroy();
+      // a VNet that came back under a new id never sends a drop of its old slice: nobody else holds it
+      if (this.#vnetId !== ZERO_NODE_ID && this.#vnetId !== opened.hello.nodeId) this.#health.dropSlice(this.#vnetId);
       this.#vnetId = opened.hello.nodeId;
       this.#vnetIdBytes = nodeIdToBytes(this.#vnetId);
       this.#peerMaxFrame = opened.hello.maxFrame;
@@ -234,16 +246,26 @@ export class Connection {
     }
   }
 
+  /** The reconnect back-off's cap: the option, else {@link LOCAL_RECONNECT_MAX_MS} for a unix socket. */
+  #maxDelay(): number {
+    if (this.#o.reconnect?.maxMs !== undefined) return this.#o.reconnect.maxMs;
+    return this.#dialled !== undefined && 'path' in this.#dialled ? LOCAL_RECONNECT_MAX_MS : BACKOFF.maxMs;
+  }
+
   #retry(error: L8Error): void {
     if (this.state === 'closed' || this.state === 'draining') return;
     this.#lastError = error;
-    if (FATAL_CODES.has(error.code)) return this.#fatal(error);
+    // Before the first link a security refusal is final: a misconfiguration is told at once. After it, a
+    // refusal during link setup may come from whatever answered the dial before proving anything (bytes
+    // that look like TLS, a forged FAIL frame, a port taken while the VNet restarts): it is retried. Only
+    // the VNet of an established link (its `close` message, #onClose) stops this VNic for good.
+    if (FATAL_CODES.has(error.code) && this.#ready !== undefined) return this.#fatal(error);
     // a first connect that a retry cannot fix (wrong provider, wrong version) fails now
     if (!error.retryable && this.#ready !== undefined) return void this.stop(error, false);
     if (this.state === 'connecting') this.life.to('connecting', { reason: error });
     else if (this.state === 'reconnecting') this.life.to('disconnected', { reason: error });
     const wait = jittered(this.#delay);
-    this.#delay = nextDelay(this.#delay, this.#o.reconnect?.maxMs ?? BACKOFF.maxMs);
+    this.#delay = nextDelay(this.#delay, this.#maxDelay());
     // ref'd on purpose: a VNic that is reconnecting is work in progress, as a pending socket would be
     this.#reconnectTimer = setTimeout(() => {
       if (this.state === 'disconnected') this.life.to('reconnecting');

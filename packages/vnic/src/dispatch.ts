@@ -10,16 +10,15 @@ import {
   serviceKey,
   toL8Error,
 } from '@layer8/protocol';
-import { type CallHost, Context, type ContextHost, type HandlerContext } from './context.ts';
+import type { ConcurrencyLimiter } from './adaptive-limit.ts';
+import type { ConcurrencyLimit } from './bulkhead.ts';
+import { type CallHost, Context, type ContextHost } from './context.ts';
+import { type Entry, entryOf, type Handler, type HandlerLimitState, limitStateOf, match } from './handler-entry.ts';
 import type { Queued } from './handler-queue.ts';
 import { encodePayload, Incoming, type Payload } from './payload.ts';
 import { DEFAULT_LOW_PRIORITY_SHARE, PriorityQueue, queueBoundOf } from './shedding.ts';
 
-/**
- * A service handler: returns the reply payload (or throws an error that becomes the caller's). `ctx`
- * says what the message is (action, identity, trace, deadline) without a full decode.
- */
-export type Handler = (message: Incoming, ctx: HandlerContext) => Payload | Promise<Payload>;
+export type { Handler, HandlerLimitState } from './handler-entry.ts';
 
 /** Frames and messages a VNic dropped, by reason; tests and metrics read them. */
 export interface VNicDrops {
@@ -33,6 +32,8 @@ export interface VNicDrops {
   expired: number;
   /** Requests answered `L8_ERR_BACKPRESSURE` by priority: their priority's share of the queue was full. */
   shed: number;
+  /** Requests answered `L8_ERR_BACKPRESSURE` by their service's concurrency limit (and its queue) being full. */
+  limited: number;
   /** One-way messages (NOTIFY, EVENT) dropped: the queue was full or their deadline passed in it. */
   notifies: number;
   /** Handlers of one-way messages that threw or rejected (reported to `onHandlerError`). */
@@ -41,7 +42,16 @@ export interface VNicDrops {
 
 /** A fresh set of zero counters. */
 export function newDrops(): VNicDrops {
-  return { malformed: 0, forgedReplies: 0, backpressure: 0, expired: 0, shed: 0, notifies: 0, oneWayFailures: 0 };
+  return {
+    malformed: 0,
+    forgedReplies: 0,
+    backpressure: 0,
+    expired: 0,
+    shed: 0,
+    limited: 0,
+    notifies: 0,
+    oneWayFailures: 0,
+  };
 }
 
 /** How many handlers may run and wait (the VNic options of the same names). */
@@ -115,36 +125,21 @@ export interface Subscription {
 
 const key = serviceKey;
 
-interface Entry {
-  readonly service: string;
-  readonly area: number;
-  readonly bytes: Buffer;
-  readonly handler: Handler;
-  state: InstanceState | undefined;
-}
-
-/** The entry whose service name equals the frame's (compared byte by byte). */
-function match(entries: readonly Entry[] | undefined, frame: Buffer): Entry | undefined {
-  if (entries === undefined) return undefined;
-  const len = frame[Offset.SERVICE_LEN] as number;
-  outer: for (const e of entries) {
-    if (e.bytes.length !== len) continue;
-    for (let i = 0; i < len; i++) if (e.bytes[i] !== frame[Offset.SERVICE + i]) continue outer;
-    return e;
-  }
-  return undefined;
-}
-
 /**
  * The receiving side of a VNic: (service, area) → handler, and the replies to requests. Handlers in
  * flight (promises not settled) are bounded; messages beyond wait in a queue bounded in count and
- * bytes (by priority, then in arrival order; priorities below NORMAL get only a share of it, shedding.ts), a request whose deadline (docs/protocol.md §3.1 DEADLINE) passes there is answered
+ * bytes (by priority, then in arrival order; priorities below NORMAL get only a share of it,
+ * shedding.ts), a request whose deadline (docs/protocol.md §3.1 DEADLINE) passes there is answered
  * `L8_ERR_TIMEOUT` without running, and a request beyond the queue is answered `L8_ERR_BACKPRESSURE` at
  * once. One-way messages take the same path and are dropped (counted) where a request would be answered.
+ * A service with a concurrency limit (bulkhead.ts) runs at most that many handlers: a message beyond waits
+ * in the service's own priority queue (bounded by its `queue`) or is refused `L8_ERR_BACKPRESSURE`.
  *
  * Invariants: `#handlers` holds exactly the subscriptions the VNet was last told about; `#running` counts
  * handler promises not settled and is at most `maxHandlersInFlight`; `#queue` is not empty only while
- * `#running` is at the bound; `#watched` holds the running contexts that made their signal.
+ * `#running` is at the bound; an entry's `waiting` is not empty only while one of its handlers runs (each
+ * one that settles hands its slots to the service's queue first); `#watched` holds the running contexts
+ * that made their signal.
  */
 export class Dispatcher {
   readonly #host: DispatchHost;
@@ -178,9 +173,11 @@ export class Dispatcher {
     return this.#running;
   }
 
-  /** Messages waiting for a handler slot. */
+  /** Messages waiting for a handler slot or for their service's concurrency limit. */
   get queued(): number {
-    return this.#queue.size;
+    let n = this.#queue.size;
+    for (const e of this.#handlers.values()) n += e.waiting?.size ?? 0;
+    return n;
   }
 
   /** What the context of a handler run here (or of a local call) calls. */
@@ -190,7 +187,7 @@ export class Dispatcher {
 
   /** Whether no handler runs and none waits. */
   get idle(): boolean {
-    return this.#running === 0 && this.#queue.size === 0;
+    return this.#running === 0 && this.queued === 0;
   }
 
   /** The (service, area) pairs subscribed. */
@@ -205,10 +202,26 @@ export class Dispatcher {
     return this.#handlers.get(key(service, area))?.handler;
   }
 
-  /** Registers `handler` for (service, area), replacing an earlier one, and tells the VNet. */
-  subscribe(service: string, area: number, handler: Handler, state?: InstanceState): Subscription {
+  /** The concurrency limit of (service, area) now, undefined when it has none. */
+  limitOf(service: string, area: number): HandlerLimitState | undefined {
+    return limitStateOf(this.#handlers.get(key(service, area)));
+  }
+
+  /**
+   * Registers `handler` for (service, area), replacing an earlier one (whose waiting messages are refused
+   * `L8_ERR_NO_SERVICE`), and tells the VNet; `limit` bounds its concurrent runs.
+   * @throws L8_ERR_INVALID_ARGUMENT for a bad `limit`
+   */
+  subscribe(
+    service: string,
+    area: number,
+    handler: Handler,
+    state?: InstanceState,
+    limit?: ConcurrencyLimit,
+  ): Subscription {
     const k = key(service, area);
-    const entry: Entry = { service, area, handler, bytes: Buffer.from(service, 'utf8'), state };
+    const entry = entryOf(service, area, handler, state, limit, (frame) => this.#expired(frame));
+    this.#flush(this.#handlers.get(k));
     this.#handlers.set(k, entry);
     this.#reindex();
     this.#announce();
@@ -223,6 +236,7 @@ export class Dispatcher {
       close: () => {
         if (this.#handlers.get(k) !== entry) return;
         this.#handlers.delete(k);
+        this.#flush(entry);
         this.#reindex();
         this.#announce();
       },
@@ -241,6 +255,11 @@ export class Dispatcher {
     }
     const h = this.#match(frame);
     if (h === undefined) return this.#noHandler(frame);
+    const l = h.limiter;
+    // while messages wait for the limit, a new one queues behind them (a settling handler drains them)
+    if (l !== undefined && (l.running >= l.limit || (h.waiting?.size ?? 0) > 0)) {
+      return this.#overLimit(h, frame, this.#deadlineOf(frame));
+    }
     if (this.#running < this.#limits.maxHandlersInFlight && this.#queue.size === 0) {
       this.#run(h, frame, this.#deadlineOf(frame));
     } else this.#enqueue(frame);
@@ -249,7 +268,9 @@ export class Dispatcher {
   /** Removes every handler (draining): the VNet stops routing here, a message that still comes is refused. */
   unsubscribeAll(): void {
     if (this.#handlers.size === 0) return;
+    const entries = [...this.#handlers.values()];
     this.#handlers.clear();
+    for (const e of entries) this.#flush(e);
     this.#reindex();
     this.#announce();
   }
@@ -264,6 +285,7 @@ export class Dispatcher {
   /** Drops every queued message unanswered (the VNic is gone for good). */
   clear(): void {
     this.#queue.clear();
+    for (const e of this.#handlers.values()) e.waiting?.clear();
   }
 
   /** Aborts the signal of every running handler that made one, with `error`. */
@@ -287,15 +309,18 @@ export class Dispatcher {
     const isRequest = frame[Offset.KIND] === Kind.REQUEST;
     const message = new Incoming(frame);
     const ctx = new Context(message, this.#ctxHost, deadline);
+    const startedAt = h.limiter?.acquire() ?? 0;
     let result: Payload | Promise<Payload>;
     try {
       result = h.handler(message, ctx);
     } catch (err) {
       ctx.end();
+      h.limiter?.release(startedAt);
       return isRequest ? this.#fail(frame, toL8Error(err)) : this.#oneWayFailed(h, err);
     }
     if (!(result instanceof Promise)) {
       ctx.end();
+      h.limiter?.release(startedAt);
       return isRequest ? this.#reply(frame, result) : undefined;
     }
     this.#running++;
@@ -303,13 +328,13 @@ export class Dispatcher {
       (r) => {
         ctx.end();
         if (isRequest) this.#reply(frame, r);
-        this.#settled();
+        this.#settled(h, startedAt);
       },
       (e: unknown) => {
         ctx.end();
         if (isRequest) this.#fail(frame, toL8Error(e));
         else this.#oneWayFailed(h, e);
-        this.#settled();
+        this.#settled(h, startedAt);
       },
     );
   }
@@ -324,24 +349,67 @@ export class Dispatcher {
     }
   }
 
-  /** A handler promise settled: its slot goes to the oldest queued message still within its deadline. */
-  #settled(): void {
+  /**
+   * A handler promise of `h` settled: its slots go first to the oldest message waiting for `h`'s limit,
+   * then to the oldest queued message still within its deadline.
+   */
+  #settled(h: Entry, startedAt: number): void {
     this.#running--;
+    if (h.limiter !== undefined) {
+      h.limiter.release(startedAt);
+      if (h.waiting !== undefined) this.#drain(h, h.limiter, h.waiting);
+    }
     while (this.#running < this.#limits.maxHandlersInFlight && this.#queue.size > 0) {
       const q = this.#queue.shift() as Queued;
       if (q.deadline <= performance.now()) {
         this.#expired(q.frame);
         continue;
       }
-      const h = this.#match(q.frame);
-      if (h === undefined) this.#noHandler(q.frame);
+      const next = this.#match(q.frame);
+      if (next === undefined) this.#noHandler(q.frame);
+      else if (next.limiter !== undefined && next.limiter.running >= next.limiter.limit) {
+        this.#overLimit(next, q.frame, q.deadline);
+      } else this.#run(next, q.frame, q.deadline);
+    }
+  }
+
+  /** Runs messages waiting for `h`'s limit while it and the handler slots allow. */
+  #drain(h: Entry, limiter: ConcurrencyLimiter, waiting: PriorityQueue): void {
+    const max = this.#limits.maxHandlersInFlight;
+    while (waiting.size > 0 && limiter.running < limiter.limit && this.#running < max) {
+      const q = waiting.shift() as Queued;
+      if (q.deadline <= performance.now()) this.#expired(q.frame);
       else this.#run(h, q.frame, q.deadline);
     }
   }
 
+  /** A message for `h` while its limit is reached: into the service's queue if it has room, else refused. */
+  #overLimit(h: Entry, frame: Buffer, deadline: number): void {
+    const w = h.waiting;
+    const bound = queueBoundOf(frame[Offset.PRIORITY] as number, h.queueMax, this.#share());
+    if (w !== undefined && w.size < bound && w.bytes + frame.length <= this.#limits.maxQueuedBytes) {
+      return w.push(frame, deadline);
+    }
+    if (frame[Offset.KIND] !== Kind.REQUEST) return void this.#drops.notifies++;
+    this.#drops.limited++;
+    const limit = `limit of ${h.limiter?.limit} handlers reached, ${w?.size ?? 0} waiting`;
+    this.#fail(frame, l8error('L8_ERR_BACKPRESSURE', `service ${h.service} busy: its concurrency ${limit}`));
+  }
+
+  #share(): number {
+    return this.#limits.lowPriorityShare ?? DEFAULT_LOW_PRIORITY_SHARE;
+  }
+
+  /** Refuses the messages waiting for the limit of an entry that is gone (a caller may retry elsewhere). */
+  #flush(e: Entry | undefined): void {
+    const w = e?.waiting;
+    if (w === undefined) return;
+    for (let q = w.shift(); q !== undefined; q = w.shift()) this.#noHandler(q.frame);
+  }
+
   #enqueue(frame: Buffer): void {
-    const { maxQueuedRequests: max, maxQueuedBytes, lowPriorityShare: share } = this.#limits;
-    const bound = queueBoundOf(frame[Offset.PRIORITY] as number, max, share ?? DEFAULT_LOW_PRIORITY_SHARE);
+    const { maxQueuedRequests: max, maxQueuedBytes } = this.#limits;
+    const bound = queueBoundOf(frame[Offset.PRIORITY] as number, max, this.#share());
     if (this.#queue.size >= bound || this.#queue.bytes + frame.length > maxQueuedBytes) {
       if (frame[Offset.KIND] !== Kind.REQUEST) return void this.#drops.notifies++;
       if (this.#queue.size >= bound && this.#queue.size < max) this.#drops.shed++;

@@ -1,5 +1,7 @@
-import { l8error, type NodeId, toL8Error } from '@layer8/protocol';
+import { Action, l8error, type NodeId, toL8Error } from '@layer8/protocol';
 import { BreakerBoard, type BreakerListener, type BreakerOptions } from './breaker.ts';
+import { type Bulkhead, bulkheadOf, type CallerBulkhead, CallerBulkheads, type FullBulkhead } from './bulkhead.ts';
+import { type HedgePolicy, hedgeDelayMs, hedged, LatencyWindow } from './hedge.ts';
 import type { Incoming } from './payload.ts';
 import {
   backoffMs,
@@ -20,6 +22,10 @@ export interface ResilienceOptions {
   readonly retryBudget?: RetryBudgetOptions;
   /** Told about every breaker state change. */
   readonly onBreaker?: BreakerListener;
+  /** Caller bulkheads by service name. */
+  readonly bulkheads?: Readonly<Record<string, Bulkhead>>;
+  /** Hedge policies of GETs by service name. */
+  readonly hedges?: Readonly<Record<string, HedgePolicy>>;
 }
 
 /** One request to make: where, with what options, and how to pick and send to a node. */
@@ -35,34 +41,45 @@ export interface CallPlan {
   send(node: NodeId, options: RequestOptions): Promise<Incoming>;
 }
 
-/** Services whose retry budget is kept, at most (then the budgets start over). */
+/** Services whose retry budget (or latency window) is kept, at most (then they start over). */
 const MAX_BUDGETS = 4096;
 
 /**
- * The caller-side resilience of a VNic: every request's outcome goes to its node's circuit breaker
- * (breaker.ts; the instance picker skips open ones), and a request whose policy allows retries is tried
- * again after a full-jitter back-off, within its deadline and its service's retry budget (retry.ts).
+ * The caller-side resilience of a VNic: a request of a service with a bulkhead waits for (or is refused)
+ * a slot first (bulkhead.ts); every request's outcome goes to its node's circuit breaker (breaker.ts; the
+ * instance picker skips open ones); a request whose policy allows retries is tried again after a
+ * full-jitter back-off, within its deadline and its service's retry budget (retry.ts); a GET with a hedge
+ * policy sends a second copy to another instance when the first is slow (hedge.ts), within that budget too.
  *
- * Invariant: `#budgets` holds at most {@link MAX_BUDGETS} services.
+ * Invariant: `#budgets` and `#latencies` hold at most {@link MAX_BUDGETS} services each.
  */
 export class Resilience {
   /** The breakers, undefined when `breaker: false`. */
   readonly breakers: BreakerBoard | undefined;
+  /** The caller bulkheads in use (one per service that has a bound). */
+  readonly bulkheads = new CallerBulkheads();
   readonly #retry: RetryPolicy | false | undefined;
   readonly #budgetOptions: RetryBudgetOptions;
   readonly #budgets = new Map<string, RetryBudget>();
+  /** Bulkheads and hedge policies by service (a Map: a service name is never read as an inherited key). */
+  readonly #bounds: ReadonlyMap<string, FullBulkhead> | undefined;
+  readonly #hedges: ReadonlyMap<string, HedgePolicy> | undefined;
+  readonly #latencies = new Map<string, LatencyWindow>();
 
+  /** @throws L8_ERR_INVALID_ARGUMENT for a bad bulkhead */
   constructor(o: ResilienceOptions) {
     this.breakers = o.breaker === false ? undefined : new BreakerBoard(o.breaker ?? {}, o.onBreaker);
     this.#retry = o.retry;
     this.#budgetOptions = o.retryBudget ?? {};
+    this.#bounds = o.bulkheads && new Map(Object.entries(o.bulkheads).map(([k, b]) => [k, bulkheadOf(b)]));
+    this.#hedges = o.hedges === undefined ? undefined : new Map(Object.entries(o.hedges));
   }
 
-  /** Makes the request of `plan`: one attempt, or several when its retry policy allows. */
+  /** Makes the request of `plan`, within its service's bulkhead when it has one. */
   call(plan: CallPlan): Promise<Incoming> {
-    const policy = retryPolicyOf(plan.options.retry, this.#retry);
-    if (policy === undefined || policy.attempts <= 1) return this.#attempt(plan, plan.options);
-    return this.#withRetries(plan, policy);
+    const own = plan.options.bulkhead;
+    const bound = own === undefined ? this.#bounds?.get(plan.service) : own === false ? undefined : bulkheadOf(own);
+    return bound === undefined ? this.#unbounded(plan) : this.#bulkheaded(plan, bound);
   }
 
   /** Stops the breakers' timers. */
@@ -70,9 +87,74 @@ export class Resilience {
     this.breakers?.dispose();
   }
 
-  /** One attempt; its outcome goes to the breaker of the node it went to. */
-  #attempt(plan: CallPlan, options: RequestOptions): Promise<Incoming> {
-    const node = plan.pick();
+  /** One attempt, hedged or not, or several when its retry policy allows. */
+  #unbounded(plan: CallPlan): Promise<Incoming> {
+    const policy = retryPolicyOf(plan.options.retry, this.#retry);
+    const hedge = this.#hedgeOf(plan);
+    if (policy !== undefined && policy.attempts > 1) return this.#withRetries(plan, policy, hedge);
+    if (hedge === undefined) return this.#attempt(plan, plan.options, plan.pick());
+    this.#budgetOf(plan.service, plan.area).request();
+    return this.#try(plan, plan.options, hedge);
+  }
+
+  /** Waits for (or is refused) a slot of the service's bulkhead, then makes the request with the time left. */
+  #bulkheaded(plan: CallPlan, bound: FullBulkhead): Promise<Incoming> {
+    const gate = this.bulkheads.of(plan.service, plan.area);
+    const queued = gate.enter(bound, plan.service, plan.timeoutMs, plan.options.signal);
+    if (queued === undefined) return this.#inside(gate, plan);
+    const startedAt = performance.now();
+    return queued.then(() => {
+      const left = Math.max(1, Math.floor(plan.timeoutMs - (performance.now() - startedAt)));
+      return this.#inside(gate, { ...plan, timeoutMs: left, options: { ...plan.options, timeoutMs: left } });
+    });
+  }
+
+  /** The request of `plan` inside a slot of `gate`, which it leaves when it settles. */
+  #inside(gate: CallerBulkhead, plan: CallPlan): Promise<Incoming> {
+    let reply: Promise<Incoming>;
+    try {
+      reply = this.#unbounded(plan);
+    } catch (err) {
+      gate.leave();
+      throw err;
+    }
+    return reply.then(
+      (r) => {
+        gate.leave();
+        return r;
+      },
+      (e: unknown) => {
+        gate.leave();
+        throw e;
+      },
+    );
+  }
+
+  /** The hedge policy of a GET (only reads are hedged), undefined for none. */
+  #hedgeOf(plan: CallPlan): HedgePolicy | undefined {
+    if (plan.options.action !== Action.GET) return undefined;
+    const h = plan.options.hedge ?? this.#hedges?.get(plan.service);
+    return h === false ? undefined : h;
+  }
+
+  /** One attempt, hedged when `hedge` is given. */
+  #try(plan: CallPlan, options: RequestOptions, hedge: HedgePolicy | undefined): Promise<Incoming> {
+    if (hedge === undefined) return this.#attempt(plan, options, plan.pick());
+    const latencies = this.#latencyOf(plan.service, plan.area);
+    const budget = this.#budgetOf(plan.service, plan.area);
+    return hedged({
+      options,
+      timeoutMs: options.timeoutMs ?? plan.timeoutMs,
+      delayMs: hedgeDelayMs(hedge, latencies),
+      pick: plan.pick,
+      attempt: (node, o) => this.#attempt(plan, o, node),
+      mayHedge: () => budget.tryRetry(),
+      record: (ms) => latencies.record(ms),
+    });
+  }
+
+  /** One attempt to `node`; its outcome goes to the node's breaker. */
+  #attempt(plan: CallPlan, options: RequestOptions, node: NodeId): Promise<Incoming> {
     const reply = plan.send(node, options);
     const b = this.breakers;
     if (b === undefined) return reply;
@@ -88,7 +170,7 @@ export class Resilience {
     );
   }
 
-  async #withRetries(plan: CallPlan, policy: FullRetryPolicy): Promise<Incoming> {
+  async #withRetries(plan: CallPlan, policy: FullRetryPolicy, hedge: HedgePolicy | undefined): Promise<Incoming> {
     const budget = this.#budgetOf(plan.service, plan.area);
     budget.request();
     const idempotent = isIdempotent(plan.options.action, plan.options.idempotencyKey);
@@ -96,7 +178,7 @@ export class Resilience {
     let options = plan.options;
     for (let n = 1; ; n++) {
       try {
-        return await this.#attempt(plan, options);
+        return await this.#try(plan, options, hedge);
       } catch (err) {
         const e = toL8Error(err, 'L8_ERR_INTERNAL');
         const delay = backoffMs(n, policy);
@@ -109,15 +191,23 @@ export class Resilience {
   }
 
   #budgetOf(service: string, area: number): RetryBudget {
-    const key = `${area}/${service}`;
-    let b = this.#budgets.get(key);
-    if (b === undefined) {
-      if (this.#budgets.size >= MAX_BUDGETS) this.#budgets.clear();
-      b = new RetryBudget(this.#budgetOptions);
-      this.#budgets.set(key, b);
-    }
-    return b;
+    return kept(this.#budgets, `${area}/${service}`, () => new RetryBudget(this.#budgetOptions));
   }
+
+  #latencyOf(service: string, area: number): LatencyWindow {
+    return kept(this.#latencies, `${area}/${service}`, () => new LatencyWindow());
+  }
+}
+
+/** The value of `key` in `map`, made by `make` when missing; a full map starts over. */
+function kept<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    if (map.size >= MAX_BUDGETS) map.clear();
+    v = make();
+    map.set(key, v);
+  }
+  return v;
 }
 
 /** Resolves after `ms` (ref'd: a retry to come is work in progress); rejects `L8_ERR_ABORTED` on `signal`. */

@@ -1,4 +1,7 @@
+import type { InstanceState } from '@layer8/link';
 import { type Action, l8error, type NodeId, type Priority } from '@layer8/protocol';
+import type { Bulkhead, ConcurrencyLimit } from './bulkhead.ts';
+import type { HedgePolicy } from './hedge.ts';
 import type { Incoming, PayloadEncoder } from './payload.ts';
 import type { RetryPolicy } from './retry.ts';
 
@@ -57,6 +60,32 @@ export interface RequestOptions extends SendOptions {
    * the error says the handler did not run. `false` turns off the VNic's default. Default: `VNicOptions.retry`.
    */
   readonly retry?: RetryPolicy | false;
+  /**
+   * The bulkhead of this call's service at this caller (docs/overlay.md, Resilience): the call goes only
+   * while fewer than `max` requests of the service that have a bulkhead are in flight from this VNic, else
+   * waits in a FIFO of `queue` (default 0) within its deadline, else fails `L8_ERR_BACKPRESSURE` at once.
+   * `false` turns off the VNic's. Default: `VNicOptions.bulkheads[service]`, else none.
+   */
+  readonly bulkhead?: Bulkhead | false;
+  /**
+   * Hedging of a GET (any other action is never hedged): when no reply came after the policy's delay, a
+   * copy goes to another instance, within the service's retry budget; the first reply wins and the other
+   * copy is abandoned. `false` turns off the VNic's. Default: `VNicOptions.hedges[service]`, else none.
+   */
+  readonly hedge?: HedgePolicy | false;
+}
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions {
+  /** What the instance says in health (`recovering` until it can serve). Default `serving`. */
+  readonly state?: InstanceState;
+  /**
+   * The concurrency limit of this handler (docs/overlay.md, Resilience): a fixed bulkhead (`8`,
+   * `{ max: 8, queue: 100 }`) or `{ adaptive: { … } }` on measured handler latency; messages beyond wait
+   * in this service's own queue of `queue` (default 0), else a request is refused `L8_ERR_BACKPRESSURE`
+   * (`drops.limited`). Default: `VNicOptions.handlerConcurrency[service]`, else none.
+   */
+  readonly concurrency?: ConcurrencyLimit;
 }
 
 /** The service name of a target, checked (no allocation: requests call it). @throws L8_ERR_INVALID_ARGUMENT */

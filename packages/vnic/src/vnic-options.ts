@@ -3,6 +3,8 @@ import type { L8Error, NodeId } from '@layer8/protocol';
 import type { SecurityProvider } from '@layer8/security';
 import type { Tracer } from '@opentelemetry/api';
 import type { BreakerListener, BreakerOptions } from './breaker.ts';
+import type { Bulkhead, ConcurrencyLimit } from './bulkhead.ts';
+import type { HedgePolicy } from './hedge.ts';
 import type { VNicLogger } from './lifecycle.ts';
 import type { RequestObserver } from './request-observer.ts';
 import type { RetryBudgetOptions, RetryPolicy } from './retry.ts';
@@ -71,9 +73,10 @@ export interface VNicOptions extends VNicResilienceOptions {
   readonly lowPriorityQueueShare?: number;
   /**
    * Called once when the VNet refuses this node for a reason a retry cannot fix (`L8_ERR_CERT_REVOKED`,
-   * `L8_ERR_CERT_EXPIRED`, `L8_ERR_AUTH`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), from a
-   * failed handshake or a `close` control message before the link closed. The VNic has then stopped
-   * reconnecting and fails pending and later calls with `error` (also in `VNic.closedWith`).
+   * `L8_ERR_CERT_EXPIRED`, `L8_ERR_AUTH`, `L8_ERR_FORBIDDEN`, `L8_ERR_LIMIT`), from the failed
+   * handshake of the first connect or a `close` control message before a link closed. The VNic has then
+   * stopped reconnecting and fails pending and later calls with `error` (also in `VNic.closedWith`). A
+   * handshake refused on a reconnect is retried: what answers a redial has proven nothing yet.
    */
   readonly onFatal?: (error: L8Error) => void;
   /**
@@ -100,7 +103,10 @@ export interface VNicOptions extends VNicResilienceOptions {
   readonly tracer?: Tracer | false;
 }
 
-/** The caller-side resilience options of a VNic (docs/overlay.md, Resilience). */
+/**
+ * The resilience options of a VNic: the caller side, and its handlers' concurrency limits (docs/overlay.md,
+ * Resilience).
+ */
 export interface VNicResilienceOptions {
   /**
    * Circuit breakers per (service, area, node): after `failures` (5) consecutive failures that say the
@@ -115,6 +121,21 @@ export interface VNicResilienceOptions {
   readonly retry?: RetryPolicy | false;
   /** Retries per service, at most `ratio` (0.1) × requests + `minPerSecond` (10) × `windowSeconds` (10). */
   readonly retryBudget?: RetryBudgetOptions;
+  /**
+   * Caller bulkheads by service name (every area): at most `max` requests of the service in flight from
+   * this VNic, `queue` (default 0) more waiting in FIFO order within their deadline, the rest refused
+   * `L8_ERR_BACKPRESSURE` at once (`RequestOptions.bulkhead` overrides per call). Default none.
+   */
+  readonly bulkheads?: Readonly<Record<string, Bulkhead>>;
+  /** Hedge policies of GETs by service name (`RequestOptions.hedge` overrides per call). Default none. */
+  readonly hedges?: Readonly<Record<string, HedgePolicy>>;
+  /**
+   * Responder concurrency limits by service name (every area), for its handlers in this VNic: a fixed
+   * bulkhead or `{ adaptive: {…} }`; excess waits in the service's own queue of `queue` (default 0) or is
+   * refused `L8_ERR_BACKPRESSURE` (counted in `drops.limited`). `subscribe(…, { concurrency })` overrides.
+   * Default none (only `maxHandlersInFlight` bounds them).
+   */
+  readonly handlerConcurrency?: Readonly<Record<string, ConcurrencyLimit>>;
 }
 
 /** Resolves the leader of (service, area); filled by the election service. */
@@ -122,8 +143,8 @@ export type LeaderResolver = (service: string, area: number) => NodeId | undefin
 
 /**
  * Refusals that a reconnect cannot fix: the VNic stops and reports them (`VNicOptions.onFatal`).
- * `L8_ERR_IDENTITY` is not one: a node id pinned to another certificate is freed when that record
- * leaves the table (and a peer VNet must not be able to lock a node out for good), so it is retried.
+ * `L8_ERR_IDENTITY` is not one: a node id pinned to another certificate is freed some time after that
+ * record leaves the tables (and a peer VNet must not be able to lock a node out for good), so it is retried.
  */
 export const FATAL_CODES: ReadonlySet<string> = new Set([
   'L8_ERR_CERT_REVOKED',

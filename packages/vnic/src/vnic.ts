@@ -1,5 +1,5 @@
 import { HealthTable, type HealthView } from '@layer8/health';
-import type { InstanceState, LinkStats } from '@layer8/link';
+import type { LinkStats } from '@layer8/link';
 import {
   type DataInit,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -17,10 +17,19 @@ import {
   ZERO_NODE_ID,
 } from '@layer8/protocol';
 import type { BreakerState } from './breaker.ts';
+import type { ConcurrencyLimit } from './bulkhead.ts';
 import { ByteCache } from './byte-cache.ts';
 import { Connection } from './connection.ts';
 import { checkFrameSize, type DataSource, dataInit, MODE_BYTE, sendData } from './data-init.ts';
-import { Dispatcher, dispatchLimits, type Handler, newDrops, type Subscription, type VNicDrops } from './dispatch.ts';
+import {
+  Dispatcher,
+  dispatchLimits,
+  type Handler,
+  type HandlerLimitState,
+  newDrops,
+  type Subscription,
+  type VNicDrops,
+} from './dispatch.ts';
 import { InstancePicker } from './instance-picker.ts';
 import type { VNicState, VNicStatus } from './lifecycle.ts';
 import { LocalCalls } from './local-call.ts';
@@ -28,7 +37,14 @@ import type { Incoming, Payload } from './payload.ts';
 import { isSourceOf, PendingTable } from './pending.ts';
 import { type HookedCall, hookedHandler, oneWayWarning, requestHooks } from './request-hooks.ts';
 import { type CallPlan, Resilience } from './resilience.ts';
-import { checkedService, type RequestOptions, type SendOptions, serviceOf, type Target } from './target.ts';
+import {
+  checkedService,
+  type RequestOptions,
+  type SendOptions,
+  type SubscribeOptions,
+  serviceOf,
+  type Target,
+} from './target.ts';
 import { TurnBudget } from './turn-budget.ts';
 import type { LeaderResolver, VNicOptions } from './vnic-options.ts';
 
@@ -72,8 +88,13 @@ export class VNic {
   /** The request wrapper of the hooks on (observer, tracer, debug log); undefined for none. */
   readonly #hooked: HookedCall | undefined;
   #draining: Promise<void> | undefined;
+  /** `handlerConcurrency` as a Map (a service name is never read as an inherited key). */
+  readonly #limits: ReadonlyMap<string, ConcurrencyLimit> | undefined;
 
-  /** @throws L8_ERR_INVALID_ARGUMENT when `maxFrame` is below `MIN_MAX_FRAME` (256 KiB). */
+  /**
+   * @throws L8_ERR_INVALID_ARGUMENT when `maxFrame` is below `MIN_MAX_FRAME` (256 KiB) or one of `bulkheads`
+   * is malformed.
+   */
   constructor(options: VNicOptions) {
     if (options.maxFrame !== undefined && options.maxFrame < MIN_MAX_FRAME) {
       throw l8error('L8_ERR_INVALID_ARGUMENT', `maxFrame ${options.maxFrame} is below the minimum of ${MIN_MAX_FRAME}`);
@@ -86,6 +107,7 @@ export class VNic {
     this.#pending = new PendingTable(options.maxPending ?? 100_000, { idBytes: (node) => this.#ids.bytes(node) });
     this.#picker = new InstancePicker(this.#health);
     this.#resilience = new Resilience(options);
+    this.#limits = options.handlerConcurrency && new Map(Object.entries(options.handlerConcurrency));
     this.#conn = new Connection(options, this, this.#health, this.#connectionHost(), this.#drops);
     this.#dispatch = new Dispatcher({
       idBytes: this.#idBytes,
@@ -180,13 +202,26 @@ export class VNic {
   /**
    * Registers `handler` for the target's (service, area); the VNet and, through health, every node learn
    * of it. `state` says what the instance is doing (`recovering` until it can serve), shown in health and
-   * respected by the instance modes; `Subscription.setState` changes it.
+   * respected by the instance modes; `Subscription.setState` changes it. `concurrency` bounds how many of
+   * its runs go at once (a bulkhead or an adaptive limit). @throws L8_ERR_INVALID_ARGUMENT for a bad limit
    */
-  subscribe(target: Target, handler: Handler, options: { readonly state?: InstanceState } = {}): Subscription {
+  subscribe(target: Target, handler: Handler, options: SubscribeOptions = {}): Subscription {
     const { service, area } = serviceOf(target);
     if (this.#draining !== undefined) throw this.#conn.notConnected();
     const hooked = hookedHandler(this.#o, this.#logFields(), service, handler);
-    return this.#dispatch.subscribe(service, area, hooked, options.state);
+    const limit = options.concurrency ?? this.#limits?.get(service);
+    return this.#dispatch.subscribe(service, area, hooked, options.state, limit);
+  }
+
+  /** The concurrency limit of this VNic's handler of (service, area) now; undefined when it has none. */
+  handlerLimit(service: string, area = 0): HandlerLimitState | undefined {
+    return this.#dispatch.limitOf(service, area);
+  }
+
+  /** The caller bulkhead of (service, area) here: requests in flight and waiting; undefined before its first use. */
+  bulkhead(service: string, area = 0): { readonly running: number; readonly waiting: number } | undefined {
+    const b = this.#resilience.bulkheads.peek(service, area);
+    return b === undefined ? undefined : { running: b.running, waiting: b.waiting };
   }
 
   /** Sets the resolver that `leader` mode uses (the election service installs one). */

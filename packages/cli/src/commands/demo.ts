@@ -8,6 +8,7 @@ import { VNet } from '@layer8/vnet';
 import type { Command } from 'commander';
 import { DEMO_SERVICES } from '../demo-data.ts';
 import { type DemoGateway, GATEWAY_NODE, startDemoGateway } from '../demo-gateway.ts';
+import { DemoObservability, type DemoObserveFlags } from '../demo-observe.ts';
 import type { CliIo } from '../io.ts';
 
 /** The VNets of the demo: name and loopback address. */
@@ -34,15 +35,24 @@ export function demoCommand(program: Command, io: CliIo): void {
     .description('run a demo overlay: two TLS VNets (127.0.0.2, 127.0.0.3) with Orders and Seats services')
     .option('--data <dir>', 'where the overlay CA, the sockets and the SQLite files go', '.l8/demo')
     .option('--gateway-port <port>', 'port of the REST gateway on 127.0.0.1 (a free one when taken)', '8080')
-    .action(async (flags: { data: string; gatewayPort: string }) => {
+    .option(
+      '--metrics',
+      'every demo process serves Prometheus metrics on 127.0.0.1 (listed in DATA/prometheus-targets.json)',
+    )
+    .option(
+      '--otlp <url>',
+      'the gateway and the services send request spans over OTLP/HTTP to URL (default: OTEL_EXPORTER_OTLP_ENDPOINT)',
+    )
+    .action(async (flags: { data: string; gatewayPort: string } & DemoObserveFlags) => {
       const data = resolve(flags.data);
       const security = await overlayOf(data);
-      const demo = new Demo(data, security, io);
+      const demo = new Demo(data, security, io, new DemoObservability(flags, io.env));
       try {
         await demo.start();
         const gateway = await demo.startGateway(portOf(flags.gatewayPort));
         printTryNext(io, demo.vnets, security);
         printWeb(io, gateway);
+        demo.observe.report(io, data);
         io.out('l8 demo ready (Ctrl-C stops it)');
         await io.untilStopped();
       } finally {
@@ -68,12 +78,15 @@ class Demo {
   readonly #data: string;
   readonly #security: string;
   readonly #io: CliIo;
+  /** Metrics endpoints and tracing (`--metrics`, `--otlp`). */
+  readonly observe: DemoObservability;
   #gateway: DemoGateway | undefined;
 
-  constructor(data: string, security: string, io: CliIo) {
+  constructor(data: string, security: string, io: CliIo, observe: DemoObservability) {
     this.#data = data;
     this.#security = security;
     this.#io = io;
+    this.observe = observe;
   }
 
   async start(): Promise<void> {
@@ -91,6 +104,7 @@ class Demo {
       });
       this.vnets.push(vnet);
       await vnet.start();
+      await this.observe.vnet(vnet);
     }
     // the first VNet's instances seed; the second's recover from them once its VNet sees them
     await Promise.all(DEMO_SERVICES.map((s) => this.#spawn(s, 0)));
@@ -105,6 +119,7 @@ class Demo {
     const args = [vnet.addresses.unix as string, this.#security, node, service, join(this.#data, node)];
     const child = spawn(process.execPath, [...process.execArgv, childEntry(), ...args, ...(i === 0 ? ['seed'] : [])], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      env: { ...process.env, ...this.observe.childEnv },
     });
     this.#children.push(child);
     this.#io.out(`l8 demo: ${service} on ${VNETS[i]?.name} runs as pid ${child.pid}`);
@@ -113,8 +128,14 @@ class Demo {
         () => fail(l8error('L8_ERR_TIMEOUT', `${node} did not serve in ${START_MS} ms`)),
         START_MS,
       );
+      let out: string | undefined = '';
       child.stdout?.on('data', (d: Buffer) => {
-        if (d.toString().includes('serving')) ok(clearTimeout(timer));
+        if (out === undefined) return;
+        out += d.toString();
+        if (!out.includes('serving')) return;
+        this.observe.fromChild(node, out);
+        out = undefined; // served: later output is not kept
+        ok(clearTimeout(timer));
       });
       child.once('exit', (code) => fail(l8error('L8_ERR_INTERNAL', `${node} exited with ${code} before serving`)));
     });
@@ -124,7 +145,7 @@ class Demo {
   async startGateway(port: number): Promise<DemoGateway> {
     const socket = this.vnets[0]?.addresses.unix as string;
     const o = { socket, security: this.#security, port, services: DEMO_SERVICES, timeoutMs: START_MS, io: this.#io };
-    this.#gateway = await startDemoGateway({ ...o, statsMs: STATS_MS });
+    this.#gateway = await startDemoGateway({ ...o, statsMs: STATS_MS, observe: this.observe });
     this.#io.out(`l8 demo: the gateway listens on ${this.#gateway.url}`);
     return this.#gateway;
   }
@@ -134,6 +155,7 @@ class Demo {
     await this.#gateway?.close();
     await Promise.all(this.#children.map(stopChild));
     await Promise.all(this.vnets.map((v) => v.close()));
+    await this.observe.close();
   }
 }
 

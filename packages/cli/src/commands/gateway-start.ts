@@ -1,4 +1,13 @@
 import { type AuthOptions, Gateway, type GatewayLogger } from '@layer8/gateway';
+import {
+  BreakerMetrics,
+  type MetricsServer,
+  newRegistry,
+  parseListenAddress,
+  type Registry,
+  serveMetrics,
+  VNicMetrics,
+} from '@layer8/metrics';
 import { l8error, newNodeId } from '@layer8/protocol';
 import { type SecurityProvider, TlsProvider } from '@layer8/security';
 import { VNic } from '@layer8/vnic';
@@ -20,6 +29,35 @@ interface GatewayStartFlags extends SecurityFlags {
   readonly auth?: boolean;
   readonly otlp?: string;
   readonly logLevel?: string;
+  readonly metrics?: string;
+  readonly metricsRemote?: boolean;
+}
+
+/** The metrics of `--metrics`: a registry with the process's metrics, the VNic's on it, and where to serve it. */
+interface GatewayMetricsPlan {
+  readonly registry: Registry;
+  readonly vnic: VNicMetrics;
+  readonly breakers: BreakerMetrics;
+  readonly at: { host: string; port: number };
+}
+
+/** The metrics plan of `flags`, undefined without `--metrics`; the address is checked before anything starts. */
+function metricsPlan(flags: GatewayStartFlags): GatewayMetricsPlan | undefined {
+  if (flags.metrics === undefined) return undefined;
+  const at = parseListenAddress(flags.metrics);
+  const registry = newRegistry({ process: true });
+  return { registry, vnic: new VNicMetrics(registry), breakers: new BreakerMetrics(registry), at };
+}
+
+/** Serves the plan's registry on its own port, and says where. */
+async function serveGatewayMetrics(
+  plan: GatewayMetricsPlan,
+  flags: GatewayStartFlags,
+  io: CliIo,
+): Promise<MetricsServer> {
+  const server = await serveMetrics(plan.registry, { ...plan.at, allowRemote: flags.metricsRemote === true });
+  io.out(`l8 gateway metrics at ${server.url}`);
+  return server;
 }
 
 /** `l8 gateway start`: joins the overlay and serves REST and OpenAPI until SIGINT or SIGTERM. */
@@ -45,7 +83,13 @@ export function gatewayStartCommand(parent: Command, io: CliIo): void {
     .option('--auth', 'serve /auth (login, refresh, logout, TOTP) with the users of --security (needs token.key)')
     .option('--otlp <url>', 'send request spans over OTLP/HTTP to URL (default: OTEL_EXPORTER_OTLP_ENDPOINT)')
     .option('--log-level <level>', 'JSON log lines on stderr from this level up (default: L8_LOG, info)')
+    .option(
+      '--metrics <host:port>',
+      "serve Prometheus metrics (HTTP, WebSocket, the gateway's VNic, the process) at http://HOST:PORT/metrics (port 0 picks one)",
+    )
+    .option('--metrics-remote', 'let --metrics listen on a non-loopback address (no authentication, no TLS)')
     .action(async (flags: GatewayStartFlags) => {
+      const plan = metricsPlan(flags);
       const provider = providerFrom(flags, io.env, io.warn);
       const id = newNodeId();
       const logger = processLogger(io, logLevelOf(flags.logLevel, io.env), { node: id, alias: flags.alias });
@@ -57,12 +101,15 @@ export function gatewayStartCommand(parent: Command, io: CliIo): void {
         alias: flags.alias,
         logger,
         ...(tracing.tracer === undefined ? {} : { tracer: tracing.tracer }),
+        ...(plan === undefined ? {} : { observer: plan.vnic, onBreaker: plan.breakers.onChange }),
         connectTimeoutMs: whole(flags.connectTimeout, '--connect-timeout', 1),
         ...(flags.vnet === undefined ? {} : { vnet: flags.vnet }),
       });
+      plan?.vnic.track(vnic);
+      plan?.breakers.track(vnic);
       try {
         await vnic.connect();
-        await serve(vnic, flags, io, authOf(provider, flags), logger);
+        await serve(vnic, flags, io, { auth: authOf(provider, flags), logger, plan });
       } finally {
         await vnic.close();
         await tracing.shutdown();
@@ -80,16 +127,19 @@ function authOf(provider: SecurityProvider, flags: GatewayStartFlags): AuthOptio
   return { authority: provider };
 }
 
-async function serve(
-  vnic: VNic,
-  flags: GatewayStartFlags,
-  io: CliIo,
-  auth: AuthOptions | undefined,
-  logger: GatewayLogger,
-): Promise<void> {
+/** What the gateway runs with besides its flags. */
+interface ServeContext {
+  readonly auth: AuthOptions | undefined;
+  readonly logger: GatewayLogger;
+  readonly plan: GatewayMetricsPlan | undefined;
+}
+
+async function serve(vnic: VNic, flags: GatewayStartFlags, io: CliIo, ctx: ServeContext): Promise<void> {
+  const { auth, logger, plan } = ctx;
   const gateway = new Gateway({
     vnic,
     ...(auth === undefined ? {} : { auth }),
+    ...(plan === undefined ? {} : { metrics: { registry: plan.registry } }),
     host: flags.host,
     port: whole(flags.port, '--port', 0),
     defaultTimeoutMs: whole(flags.defaultTimeout, '--default-timeout', 1),
@@ -97,11 +147,14 @@ async function serve(
     bodyLimit: whole(flags.bodyLimit, '--body-limit', 1),
     logger,
   });
+  let metrics: MetricsServer | undefined;
   try {
     const { url } = await gateway.start();
     io.out(`l8 gateway ${vnic.id} listening on ${url} (OpenAPI ${url}/openapi.json, docs ${url}/docs)`);
+    metrics = plan === undefined ? undefined : await serveGatewayMetrics(plan, flags, io);
     await io.untilStopped();
   } finally {
+    await metrics?.close();
     await gateway.close();
   }
 }

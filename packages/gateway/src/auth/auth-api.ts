@@ -18,6 +18,18 @@ import { LoginLimiter, type LoginLimits } from './login-limiter.ts';
 import { RefreshStore } from './refresh-store.ts';
 import { TotpStore } from './totp-store.ts';
 
+/** `GET` answers whether the gateway has AAA and whose the request's token is ({@link SessionState}). */
+export const SESSION_PATH = `${AUTH_PATH}/session`;
+
+/** `GET /auth/session`: whether the gateway has AAA and, when the request's token is valid, whose it is. */
+export interface SessionState {
+  readonly auth: boolean;
+  readonly user?: string;
+  readonly roles?: readonly string[];
+  /** Expiry of the token, epoch seconds. */
+  readonly expiresAt?: number;
+}
+
 /** Options of the gateway's AAA endpoints (`GatewayOptions.auth`, docs/gateway.md "AAA"). */
 export interface AuthOptions {
   /** Checks passwords, issues, validates and revokes tokens: the TLS provider of a node holding `token.key`. */
@@ -89,6 +101,26 @@ export class AuthApi {
       await this.#totp.confirm((await this.#who(req)).user, code(body(req), 'code', true) as string);
       return reply.code(204).send();
     });
+  }
+
+  /**
+   * Who the request's token (Bearer or access cookie) is, for a page deciding whether to show its login:
+   * `{ auth: true, user, roles, expiresAt }`, or `{ auth: true }` without a valid one. Never refuses.
+   */
+  async session(req: FastifyRequest): Promise<SessionState> {
+    const token = this.#token(req);
+    if (token === '') return { auth: true };
+    try {
+      const who = await this.#a.validateToken(token);
+      return {
+        auth: true,
+        user: who.user,
+        roles: who.roles,
+        ...(who.expiresAt === undefined ? {} : { expiresAt: who.expiresAt }),
+      };
+    } catch {
+      return { auth: true };
+    }
   }
 
   /**

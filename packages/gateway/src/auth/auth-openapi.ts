@@ -75,6 +75,17 @@ function json(description: string, schema: object) {
   return { description, content: { 'application/json': { schema } } };
 }
 
+const sessionState = {
+  type: 'object',
+  required: ['auth'],
+  properties: {
+    auth: { type: 'boolean' },
+    user: { type: 'string' },
+    roles: { type: 'array', items: { type: 'string' } },
+    expiresAt: { type: 'integer', description: 'Expiry of the token, epoch seconds' },
+  },
+};
+
 const login = {
   type: 'object',
   required: ['user', 'password'],
@@ -106,6 +117,16 @@ const PATHS: Record<string, object> = {
         secured: false,
       }),
     ),
+  },
+  [`${AUTH_PATH}/session`]: {
+    get: {
+      ...(operation({
+        id: 'session',
+        summary: 'Whether the gateway has AAA and whose the token is',
+        answer: sessionState,
+        secured: false,
+      }) as object),
+    },
   },
   [`${AUTH_PATH}/refresh`]: {
     post: operation({

@@ -1,88 +1,17 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { fromWire, l8error } from '@layer8/protocol';
-import { freePort, hostAddress, tempDir } from '../ports.ts';
-import { withDeadline } from '../wait.ts';
-import type { AgentAnswer, AgentConfig, AgentReady } from './agent-protocol.ts';
-
-const AGENT = fileURLToPath(new URL('./agent.ts', import.meta.url));
-
-/** One running agent process: a VNet or a VNic. */
-export class Agent {
-  readonly config: AgentConfig;
-  nodeId = '';
-  #child: ChildProcess | undefined;
-  #next = 1;
-  readonly #waiting = new Map<number, (a: AgentAnswer) => void>();
-
-  constructor(config: AgentConfig) {
-    this.config = config;
-  }
-
-  /** The OS process id. */
-  get pid(): number {
-    return this.#child?.pid ?? 0;
-  }
-
-  /** Starts the process and resolves when it is ready (deadline `timeoutMs`). */
-  async start(timeoutMs = 30_000): Promise<this> {
-    const child = fork(AGENT, [JSON.stringify(this.config)], {
-      execArgv: ['--conditions=source', '--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.#child = child;
-    child.on('message', (m) => this.#onMessage(m as AgentAnswer | AgentReady));
-    const ready = new Promise<AgentReady>((resolve, reject) => {
-      this.#waiting.set(0, (a) => resolve(a as unknown as AgentReady));
-      child.once('exit', (code) => reject(l8error('L8_ERR_CONNECT', `agent ${this.config.alias} exited with ${code}`)));
-    });
-    this.nodeId = (await withDeadline(ready, timeoutMs, `agent ${this.config.alias} start`)).nodeId;
-    return this;
-  }
-
-  /** Sends a command and resolves with its value; an agent-side L8Error is rebuilt here. */
-  async call<T = unknown>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 15_000): Promise<T> {
-    const id = this.#next++;
-    const answer = new Promise<AgentAnswer>((resolve) => this.#waiting.set(id, resolve));
-    this.#child?.send({ id, cmd, args });
-    const a = await withDeadline(answer, timeoutMs, `agent ${this.config.alias} ${cmd}`);
-    if (!a.ok) throw fromWire({ code: a.error?.code ?? 'L8_ERR_INTERNAL', message: a.error?.message ?? '' });
-    return a.value as T;
-  }
-
-  /** Kills the process with SIGKILL and waits for its exit. */
-  async kill9(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** Stops the process gracefully (disconnect), falling back to SIGKILL after 3 s. */
-  async stop(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.disconnect();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  #onMessage(m: AgentAnswer | AgentReady): void {
-    const id = 'ready' in m ? 0 : m.id;
-    const w = this.#waiting.get(id);
-    this.#waiting.delete(id);
-    w?.(m as AgentAnswer);
-  }
-}
+import { Agent, type AgentConfig, type AgentSecurity, freePort, hostAddress, tempDir } from '@layer8/chaos';
+import { initSecurity } from '@layer8/security';
 
 /** Options of {@link startProcessTopology}. */
 export interface ProcessTopologyOptions {
   readonly vnets: number;
   readonly vnicsPerVnet: number;
-  readonly passphrase: string;
+  /** The dev provider's passphrase every process shares (ignored with `tls`). */
+  readonly passphrase?: string;
+  /**
+   * Run the TLS provider instead: a temporary overlay CA with a VNet certificate `vnet-<i>` per VNet and
+   * a VNic certificate `vnic-<i>-<j>` per VNic. Default false.
+   */
+  readonly tls?: boolean;
   readonly heartbeatMs?: number;
   readonly maxFrame?: number;
 }
@@ -91,6 +20,8 @@ export interface ProcessTopologyOptions {
 export interface ProcessTopology {
   readonly vnets: Agent[];
   readonly vnics: Agent[][];
+  /** The overlay directory with `tls`, else undefined. */
+  readonly securityDir: string | undefined;
   /** Restarts VNet `i` on the same address and socket (after a kill). */
   restartVNet(i: number): Promise<Agent>;
   close(): Promise<void>;
@@ -100,22 +31,23 @@ export interface ProcessTopology {
 export async function startProcessTopology(o: ProcessTopologyOptions): Promise<ProcessTopology> {
   const dir = tempDir('l8-proc-');
   const hb = o.heartbeatMs ?? 1000;
+  const names = Array.from({ length: o.vnets }, (_, i) => `vnet-${i}`);
+  const nics = (i: number): string[] => Array.from({ length: o.vnicsPerVnet }, (_, j) => `vnic-${i}-${j}`);
+  if (o.tls) await initSecurity({ dir: dir.path, vnets: names, nodes: names.flatMap((_, i) => nics(i)) });
+  const security = (node: string): AgentSecurity =>
+    o.tls ? { tls: { dir: dir.path, node } } : { passphrase: o.passphrase ?? '' };
   const configs: Extract<AgentConfig, { role: 'vnet' }>[] = [];
   for (let i = 0; i < o.vnets; i++) {
     const host = hostAddress(i);
-    const peers = configs.map((c) => ({ host: c.host, port: c.port }));
-    const base = {
+    configs.push({
       role: 'vnet',
       alias: `vnet-${i}`,
       host,
       port: await freePort(host),
       socketPath: `${dir.path}/vnet-${i}.sock`,
-    } as const;
-    configs.push({
-      ...base,
-      peers,
-      passphrase: o.passphrase,
+      peers: configs.map((c) => ({ host: c.host, port: c.port })),
       heartbeatMs: hb,
+      ...security(`vnet-${i}`),
       ...(o.maxFrame === undefined ? {} : { maxFrame: o.maxFrame }),
     });
   }
@@ -123,13 +55,14 @@ export async function startProcessTopology(o: ProcessTopologyOptions): Promise<P
   const vnics = await Promise.all(
     configs.map((c, i) =>
       Promise.all(
-        Array.from({ length: o.vnicsPerVnet }, (_, j) =>
+        nics(i).map((alias) =>
           new Agent({
             role: 'vnic',
-            alias: `vnic-${i}-${j}`,
+            alias,
             socketPath: c.socketPath,
-            passphrase: o.passphrase,
             heartbeatMs: hb,
+            reconnect: { firstMs: 50, maxMs: 500 },
+            ...security(alias),
           }).start(),
         ),
       ),
@@ -138,6 +71,7 @@ export async function startProcessTopology(o: ProcessTopologyOptions): Promise<P
   return {
     vnets,
     vnics,
+    securityDir: o.tls ? dir.path : undefined,
     restartVNet: async (i) => {
       vnets[i] = await new Agent(configs[i] as AgentConfig).start();
       return vnets[i];

@@ -26,7 +26,7 @@ export function tempDir(prefix = 'l8-'): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Loopback addresses that stand for distinct hosts in tests: 127.0.0.2, 127.0.0.3, … */
+/** Loopback addresses that stand for distinct hosts: 127.0.0.2, 127.0.0.3, … */
 export function hostAddress(index: number): string {
   return `127.0.0.${index + 2}`;
 }
