@@ -35,13 +35,17 @@ export class Child {
   /**
    * Forks `bench/lib/<script>` as `role` and resolves once it says ready. With the env variable
    * `L8_BENCH_PROF=DIR` every worker writes V8 CPU profiles (one per thread) into DIR/<role>; with
-   * `L8_BENCH_NODE_ARGS="--trace-gc …"` every worker runs with those Node flags too (diagnostics).
+   * `L8_BENCH_NODE_ARGS="--trace-gc …"` every worker runs with those Node flags too (diagnostics), or only
+   * the workers whose role matches the regular expression `L8_BENCH_NODE_ROLES` (`^l8-vnet`).
    */
   static async fork(script: string, role: string): Promise<Child> {
     const prof = process.env.L8_BENCH_PROF;
     const execArgv = EXT === '.ts' ? ['--conditions=source', '--import', 'tsx'] : [];
     if (prof) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(prof, role)}`);
-    execArgv.push(...(process.env.L8_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
+    const roles = process.env.L8_BENCH_NODE_ROLES;
+    if (roles === undefined || new RegExp(roles).test(role)) {
+      execArgv.push(...(process.env.L8_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
+    }
     const proc = fork(join(here, script), [role], { execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
     const child = new Child(role, proc);
     await new Promise<void>((resolve, reject) => {
