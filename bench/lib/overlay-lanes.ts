@@ -10,8 +10,11 @@ import { initSecurity, TlsProvider } from '@layer8/security';
 import { script } from './ext.ts';
 import { type BenchRow, say } from './harness.ts';
 import { type CaseSpec, measure, type Timing } from './overlay-measure.ts';
-import type { Child, Fleet } from './overlay-proc.ts';
-import type { Fanout, L8Security, Pair } from './overlay-systems.ts';
+import type { Fleet } from './overlay-proc.ts';
+import { type Fanout, forkAll, guarded, type L8Security, type Pair, pairOf } from './overlay-systems.ts';
+
+const RAW = script('overlay-raw');
+
 import { rowOf, type Sample } from './services-stats.ts';
 
 /** One system's setup for a group of cases, with the tags its rows carry. */
@@ -96,25 +99,16 @@ function skip(run: LaneRun, system: string, cases: readonly { name: string }[], 
 }
 
 /** Two processes over one TCP loopback connection, length-prefixed frames (bench/lib/overlay-raw.ts). */
-export async function rawPair(fleet: Fleet): Promise<Pair> {
-  const children: Child[] = [];
-  try {
-    for (const role of ['raw-responder', 'raw-requester']) children.push(await fleet.fork(script('overlay-raw'), role));
-    const [responder, requester] = children as [Child, Child];
-    const port = await responder.call<number>('listen');
-    await requester.call('dial', { port });
-    return {
-      children,
-      pids: children.map((c) => c.pid),
-      requester,
-      responder,
+export function rawPair(fleet: Fleet): Promise<Pair> {
+  return guarded(fleet, async (children) => {
+    const [responder, requester] = await forkAll(fleet, children, RAW, ['raw-responder', 'raw-requester']);
+    if (responder === undefined || requester === undefined) throw new Error('fork failed');
+    await requester.call('dial', { port: await responder.call<number>('listen') });
+    return pairOf(children, [], requester, responder, {
       requests: (concurrency) => requester.call('requests', { concurrency }),
       stream: () => requester.call('stream'),
-    };
-  } catch (err) {
-    await fleet.stop(children);
-    throw err;
-  }
+    });
+  });
 }
 
 /** The default TLS provider when it is exported and works here, else the reason it is not used. */

@@ -56,14 +56,14 @@ const NATS = script('overlay-nats');
 export const NATS_SERVER = '/usr/sbin/nats-server';
 
 /** Forks `roles` in parallel into `into`, so that a later failure can stop them too. */
-async function forkAll(fleet: Fleet, into: Child[], script: string, roles: readonly string[]): Promise<Child[]> {
+export async function forkAll(fleet: Fleet, into: Child[], script: string, roles: readonly string[]): Promise<Child[]> {
   const forked = await Promise.all(roles.map((r) => fleet.fork(script, r)));
   into.push(...forked);
   return forked;
 }
 
 /** Runs `build` and stops every child it forked if it throws. */
-async function guarded<T>(fleet: Fleet, build: (children: Child[]) => Promise<T>): Promise<T> {
+export async function guarded<T>(fleet: Fleet, build: (children: Child[]) => Promise<T>): Promise<T> {
   const children: Child[] = [];
   try {
     return await build(children);
@@ -133,14 +133,10 @@ export function layer8Pair(fleet: Fleet, s: L8Security, cross: boolean): Promise
     const [sinkId] = await l8vnics(responder, s, cross ? 1 : 0, 'resp', 1, { echo: 'echo', st: 'sink' }, b);
     await l8vnics(requester, s, 0, 'req', 1, {}, a);
     await requester.call('wait', { service: 'echo', count: 1 });
-    return {
-      children,
-      pids: children.map((c) => c.pid),
-      requester,
-      responder,
+    return pairOf(children, [], requester, responder, {
       requests: (concurrency) => requester.call('requests', { service: 'echo', concurrency }),
       stream: () => requester.call('unicast', { node: sinkId, service: 'st' }),
-    };
+    });
   });
 }
 
@@ -159,6 +155,17 @@ export function layer8Fanout(fleet: Fleet, s: L8Security): Promise<Fanout> {
       (publisher as Child).call('multicast', { service: 'mc' }),
     );
   });
+}
+
+/** A pair over `children` (and `others`, processes not forked by the fleet, such as nats-server). */
+export function pairOf(
+  children: readonly Child[],
+  others: readonly number[],
+  requester: Child,
+  responder: Child,
+  load: Pick<Pair, 'requests' | 'stream'>,
+): Pair {
+  return { children, pids: [...children.map((c) => c.pid), ...others], requester, responder, ...load };
 }
 
 function fanout(
@@ -207,14 +214,10 @@ export function moleculerPair(fleet: Fleet, serializer: 'JSON' | 'CBOR' = 'JSON'
       requester.call('brokers', { nodes: [all[0]], all, services: [], serializer }),
     ]);
     await requester.call('wait', { services: ['echo', 'sink'], nodes: 1 });
-    return {
-      children,
-      pids: children.map((c) => c.pid),
-      requester,
-      responder,
+    return pairOf(children, [], requester, responder, {
       requests: (concurrency) => requester.call('requests', { concurrency }),
       stream: () => requester.call('emit'),
-    };
+    });
   });
 }
 
@@ -283,14 +286,10 @@ export function natsPair(fleet: Fleet, server: NatsServer): Promise<Pair> {
     if (responder === undefined || requester === undefined) throw new Error('fork failed');
     await responder.call('connect', { port: server.port, count: 1, services: { echo: 'echo', st: 'sink' } });
     await requester.call('connect', { port: server.port, count: 1, services: {} });
-    return {
-      children,
-      pids: [...children.map((c) => c.pid), server.pid],
-      requester,
-      responder,
+    return pairOf(children, [server.pid], requester, responder, {
       requests: (concurrency) => requester.call('requests', { subject: 'echo', concurrency }),
       stream: () => requester.call('publish', { subject: 'st' }),
-    };
+    });
   });
 }
 

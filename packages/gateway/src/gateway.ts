@@ -116,8 +116,9 @@ export class Gateway {
     if (options.metrics !== undefined) new GatewayMetrics(options.metrics, this).register(this.#app);
     this.#routes();
     const authority = options.auth?.authority;
-    const anonymous = options.auth?.anonymous;
-    const ctx = { directory: this.directory, vnic: options.vnic, logger, authority, anonymous, http: this.counters };
+    const auth = this.#auth;
+    const authenticate = auth && ((token: string) => auth.authenticate(token));
+    const ctx = { directory: this.directory, vnic: options.vnic, logger, authority, authenticate, http: this.counters };
     this.push = new WsPush(ctx, options.ws);
   }
 

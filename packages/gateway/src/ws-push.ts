@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { l8error, type NodeId, toL8Error } from '@layer8/protocol';
-import type { UserAuthority } from '@layer8/security';
+import type { UserAuthority, UserIdentity } from '@layer8/security';
 import type { VNic } from '@layer8/vnic';
 import { WebSocketServer } from 'ws';
 import { ACCESS_COOKIE } from './auth/auth-cookies.ts';
@@ -40,14 +40,14 @@ export interface WsPushContext {
   readonly directory: Directory;
   readonly vnic: VNic;
   readonly logger: GatewayLogger | undefined;
-  /**
-   * Validates the token of every upgrade (refused 401 when invalid, expired or revoked), again at every
-   * heartbeat (the connection is closed 4001 once it no longer holds), and the roles of `system` watchers;
-   * undefined: the gateway has no `auth`, and tokens go unchecked to the services.
-   */
+  /** Validates the tokens of `system` watchers (their roles); undefined: the gateway has no `auth`. */
   readonly authority?: UserAuthority | undefined;
-  /** With an authority: whether an upgrade without a token is let in (the gateway's `auth.anonymous`). */
-  readonly anonymous?: boolean | undefined;
+  /**
+   * Checks the token of every upgrade (refused 401 when missing unless anonymous, invalid, expired or
+   * revoked) and again at every heartbeat (the connection is closed 4001 once it no longer holds): the
+   * gateway's `AuthApi.authenticate`; undefined without `auth`, and tokens then go unchecked to the services.
+   */
+  readonly authenticate?: ((token: string) => Promise<UserIdentity | undefined>) | undefined;
   /** The gateway's HTTP counters, shown by the `system` topic. */
   readonly http?: { readonly requests: number; readonly byStatus: Readonly<Record<number, number>> };
 }
@@ -195,22 +195,18 @@ export class WsPush implements ConnectionHost {
   }
 
   /**
-   * Checks `token` with the authority, if the gateway has one: resolves with its expiry (epoch ms;
-   * undefined for none).
+   * Checks `token` as the gateway's AAA does, if it has any: resolves with its expiry (epoch ms; undefined
+   * for none).
    * @throws HttpError 401 L8_ERR_AUTH without a token (unless anonymous) or with one the authority refuses
    */
   async #authenticate(token: string): Promise<number | undefined> {
-    const authority = this.#ctx.authority;
-    if (authority === undefined) return undefined;
-    if (token === '') {
-      if (this.#ctx.anonymous === true) return undefined;
-      throw new HttpError(401, l8error('L8_ERR_AUTH', 'log in first: no token and no cookie'));
-    }
+    const check = this.#ctx.authenticate;
+    if (check === undefined) return undefined;
     try {
-      const who = await authority.validateToken(token);
-      return who.expiresAt === undefined ? undefined : who.expiresAt * 1000;
+      const expiresAt = (await check(token))?.expiresAt;
+      return expiresAt === undefined ? undefined : expiresAt * 1000;
     } catch (err) {
-      throw new HttpError(401, toL8Error(err, 'L8_ERR_AUTH'));
+      throw err instanceof HttpError ? err : new HttpError(401, toL8Error(err, 'L8_ERR_AUTH'));
     }
   }
 
@@ -234,7 +230,7 @@ export class WsPush implements ConnectionHost {
   #heartbeat(): void {
     for (const c of this.#conns) {
       c.heartbeat();
-      if (this.#ctx.authority !== undefined && c.identity !== '' && !c.closing) this.#recheck(c);
+      if (this.#ctx.authenticate !== undefined && c.identity !== '' && !c.closing) this.#recheck(c);
     }
   }
 

@@ -4,6 +4,12 @@ import { nodeIdToBytes, nodeKey, Offset } from '@layer8/protocol';
 import type { OpenedLink } from '@layer8/security';
 import { NodeIndex, sameId } from './node-index.ts';
 
+/**
+ * Bytes waiting on a local receiver's link above which its senders are held: a local sender's link stops
+ * being read (router.ts), a peer VNet is told to hold its senders for that receiver (peer-flow.ts).
+ */
+export const RECEIVER_HIGH_WATER = 1024 * 1024;
+
 /** Frames a VNet refused, by reason; tests read these to prove drops. */
 export interface DropCounters {
   /** Source did not match the link's authenticated node (or the peer's routed nodes). */

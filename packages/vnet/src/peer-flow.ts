@@ -1,10 +1,8 @@
 import { encodeControl, type NodeId, nodeIdToBytes, Offset } from '@layer8/protocol';
-import type { Connection, DropCounters } from './connection.ts';
+import { type Connection, type DropCounters, RECEIVER_HIGH_WATER } from './connection.ts';
 import { sendControlFrame } from './control-send.ts';
 import { NodeIndex } from './node-index.ts';
 
-/** Bytes waiting on a local receiver's link above which the peers sending to it are told to hold. */
-export const FLOW_HIGH_WATER = 1024 * 1024;
 /** How long a `flow` pause holds at the sending VNet without being renewed, ms (a silent peer cannot hold senders for ever). */
 export const FLOW_LEASE_MS = 2000;
 
@@ -32,7 +30,7 @@ interface Pause {
 /**
  * Flow control between peer VNets, per destination node (docs/overlay.md, "Flow control across hosts").
  * A peer link carries everyone's traffic, so it is never paused; instead, when frames from a peer pile
- * up past {@link FLOW_HIGH_WATER} on a local receiver's link, that peer is told `flow paused` for the
+ * up past {@link RECEIVER_HIGH_WATER} on a local receiver's link, that peer is told `flow paused` for the
  * receiver, and `flow resumed` once the link drained. The peer then stops reading the local senders
  * that keep sending to that node (as a slow local receiver does on one host), so a stream across hosts
  * slows down instead of being dropped. A pause lasts {@link FLOW_LEASE_MS} unless renewed (the
@@ -64,7 +62,7 @@ export class PeerFlow {
 
   /** Receiving side: a frame from `peer` was queued on local `to`; tells `peer` to hold when `to` is backlogged. */
   delivered(peer: Connection, to: Connection): void {
-    if (!to.link.isBacklogged(FLOW_HIGH_WATER)) return;
+    if (!to.link.isBacklogged(RECEIVER_HIGH_WATER)) return;
     let told = this.#told.get(to);
     if (told === undefined) {
       told = { peers: new Map() };

@@ -11,7 +11,7 @@ import {
   PROTOCOL_VERSION,
   readNodeId,
 } from '@layer8/protocol';
-import type { Connection, DropCounters } from './connection.ts';
+import { type Connection, type DropCounters, RECEIVER_HIGH_WATER } from './connection.ts';
 import type { NodeIndex } from './node-index.ts';
 import type { PeerFlow } from './peer-flow.ts';
 import type { ServiceRoutes } from './service-routes.ts';
@@ -32,9 +32,6 @@ export interface RouterContext {
 }
 
 const MAX_KIND = Kind.PROGRESS;
-
-/** Bytes waiting on a receiver's link above which the local sender's link is paused. */
-export const HIGH_WATER = 1024 * 1024;
 
 /**
  * The data plane of a VNet (DESIGN.md §3-§4): reads only the header fields it routes on and forwards
@@ -107,7 +104,8 @@ export class Router {
     if (route.peers.length > 0 && this.#hopLeft(frame, undefined)) {
       for (const peer of route.peers) this.#deliver(peer, frame, undefined);
     }
-    for (const to of route.locals) if (to.link.isBacklogged(HIGH_WATER)) return from.link.pauseUntilDrained(to.link);
+    for (const to of route.locals)
+      if (to.link.isBacklogged(RECEIVER_HIGH_WATER)) return from.link.pauseUntilDrained(to.link);
   }
 
   /** Round-robin over local instances first (proximity), then over peers that host it. */
@@ -172,7 +170,7 @@ export class Router {
   #paced(from: Connection, to: Connection, frame: Buffer): void {
     if (from.isPeer) {
       if (!to.isPeer) this.#ctx.flow.delivered(from, to);
-    } else if (to.link.isBacklogged(HIGH_WATER)) from.link.pauseUntilDrained(to.link);
+    } else if (to.link.isBacklogged(RECEIVER_HIGH_WATER)) from.link.pauseUntilDrained(to.link);
     else if (to.isPeer) this.#ctx.flow.hold(from, frame);
   }
 

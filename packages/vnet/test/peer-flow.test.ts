@@ -5,7 +5,7 @@ import { FramedLink } from '@layer8/link';
 import { Kind, newNodeId, nodeKey, payloadOffset } from '@layer8/protocol';
 import { dialLink } from '@layer8/security';
 import { type TempOverlay, tempDir, tempOverlay, waitFor } from '@layer8/testkit';
-import { FLOW_HIGH_WATER, VNet } from '@layer8/vnet';
+import { RECEIVER_HIGH_WATER, VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
 import { helloOf } from './hostile-kit.ts';
 
@@ -85,7 +85,7 @@ describe('flow control across hosts: a stream to a receiver that stops reading o
         what: 'b held the sender for the receiver a asked to hold',
       });
       assert.ok(sent < total, `${sent} of ${total} sent before the sender was held back`);
-      assert.ok(receiverAtA.link.pendingBytes > FLOW_HIGH_WATER, 'a told b once its receiver was backlogged');
+      assert.ok(receiverAtA.link.pendingBytes > RECEIVER_HIGH_WATER, 'a told b once its receiver was backlogged');
       assert.deepEqual([a.drops.backpressure, a.drops.peerBackpressure], [0, 0], 'a dropped nothing');
 
       (opened.stream as Socket).resume(); // the receiver reads again: everything arrives, in order

@@ -5,12 +5,10 @@ import { FramedLink } from '@layer8/link';
 import { Kind, newNodeId, nodeKey, payloadOffset } from '@layer8/protocol';
 import { dialLink } from '@layer8/security';
 import { devProvider, tempDir, waitFor } from '@layer8/testkit';
-import { VNet } from '@layer8/vnet';
+import { RECEIVER_HIGH_WATER, VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
 import { helloOf } from './hostile-kit.ts';
 
-/** docs/overlay.md: above this many bytes waiting for a receiver, the VNet stops reading its local sender. */
-const HIGH_WATER = 1024 * 1024;
 /** What one read of a socket can add after the pause (one chunk) plus the frame that crossed the mark. */
 const ONE_CHUNK = 64 * 1024 + 8 * 1024;
 
@@ -59,8 +57,8 @@ test('a receiver that stops reading pauses its local sender at the VNet; nothing
     });
     assert.ok(sent < total, `${sent} of ${total} sent before the sender was held back`);
     const held = atVNet.link.pendingBytes;
-    assert.ok(held > HIGH_WATER, `the VNet stopped reading the sender at ${held} bytes for the receiver`);
-    assert.ok(held <= HIGH_WATER + ONE_CHUNK, `it held ${held} bytes, not its whole 8 MiB queue`);
+    assert.ok(held > RECEIVER_HIGH_WATER, `the VNet stopped reading the sender at ${held} bytes for the receiver`);
+    assert.ok(held <= RECEIVER_HIGH_WATER + ONE_CHUNK, `it held ${held} bytes, not its whole 8 MiB queue`);
     assert.equal(vnet.drops.backpressure, 0);
     assert.equal(received.length, 0);
 

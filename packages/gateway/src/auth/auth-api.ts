@@ -130,9 +130,19 @@ export class AuthApi {
    */
   async identity(req: FastifyRequest): Promise<string> {
     const token = this.#token(req);
-    if (token !== '') await this.#a.validateToken(token);
-    else if (!this.#anonymous) throw new HttpError(401, l8error('L8_ERR_AUTH', 'log in first: no token and no cookie'));
+    await this.authenticate(token);
     return token;
+  }
+
+  /**
+   * Checks a token as every request and WebSocket upgrade is checked: the user it names, or undefined
+   * for none ('') when `anonymous` allows it.
+   * @throws HttpError 401 without a token (unless `anonymous`); the authority's errors
+   */
+  async authenticate(token: string): Promise<UserIdentity | undefined> {
+    if (token !== '') return this.#a.validateToken(token);
+    if (!this.#anonymous) throw new HttpError(401, l8error('L8_ERR_AUTH', 'log in first: no token and no cookie'));
+    return undefined;
   }
 
   #token(req: FastifyRequest): string {
