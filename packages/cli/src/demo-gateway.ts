@@ -52,6 +52,7 @@ export async function startDemoGateway(o: DemoGatewayOptions): Promise<DemoGatew
     vnet: { path: o.socket },
     alias: GATEWAY_NODE,
     statsMs: o.statsMs,
+    healthStats: true,
     ...observed.options,
   });
   observed.track(vnic);

@@ -13,7 +13,9 @@ const vnics: VNic[] = [];
 
 async function vnic(i: number, name: string): Promise<VNic> {
   const path = vnets[i]?.addresses.unix as string;
-  const v = new VNic({ provider: ca.provider(name), alias: name, vnet: { path }, statsMs: STATS_MS });
+  // the feed's VNic asks for every node's load figures, as the gateway's does
+  const healthStats = name === 'watcher';
+  const v = new VNic({ provider: ca.provider(name), alias: name, vnet: { path }, statsMs: STATS_MS, healthStats });
   await v.connect();
   vnics.push(v);
   return v;

@@ -16,13 +16,20 @@ export type LocalControl =
   | { readonly t: 'hb' }
   | { readonly t: 'resync' }
   | { readonly t: 'bye' }
+  /** Whether this VNic wants every node's load figures (`stats` deltas); off until it asks. */
+  | { readonly t: 'watch'; readonly stats: boolean }
   | { readonly t: 'services'; readonly services: ServiceArea[] }
   | { readonly t: 'stats'; readonly stats: NodeStats };
 
 /** A control message from a peer VNet. */
 export type PeerControl =
-  | { readonly t: 'hb' }
+  /** A heartbeat; `watch`: the sender watches this link and asks for heartbeats back; `probe`: answer at once. */
+  | { readonly t: 'hb'; readonly watch?: boolean; readonly probe?: boolean }
   | { readonly t: 'resync' }
+  /** The sender watches `vnet` and has heard nothing from it for most of the deadline. */
+  | { readonly t: 'suspect'; readonly vnet: NodeId }
+  /** Whether the sender has local VNics that want load figures (`stats` deltas of the receiver's slice). */
+  | { readonly t: 'watch'; readonly stats: boolean }
   | { readonly t: 'health'; readonly delta: HealthDelta }
   | { readonly t: 'close'; readonly error: WireError }
   /** Flow control: frames for `node` (a local VNic of the sender) should wait (`paused`) or may go again. */
@@ -51,6 +58,7 @@ export function parseWireError(value: unknown): WireError | undefined {
 export function parseLocalControl(value: unknown): LocalControl | undefined {
   const o = objectOf(value);
   if (o?.t === 'hb' || o?.t === 'resync' || o?.t === 'bye') return { t: o.t };
+  if (o?.t === 'watch') return typeof o.stats === 'boolean' ? { t: 'watch', stats: o.stats } : undefined;
   if (o?.t === 'services') {
     const services = parseServices(o.services, ANNOUNCED_MAX);
     return services === undefined ? undefined : { t: 'services', services };
@@ -65,11 +73,14 @@ export function parseLocalControl(value: unknown): LocalControl | undefined {
 /** Checks a control body from a peer VNet; undefined when it matches no message. */
 export function parsePeerControl(value: unknown): PeerControl | undefined {
   const o = objectOf(value);
-  if (o?.t === 'hb' || o?.t === 'resync') return { t: o.t };
+  if (o?.t === 'hb') return { t: 'hb', watch: o.watch === true, probe: o.probe === true };
+  if (o?.t === 'resync') return { t: 'resync' };
   if (o?.t === 'health') {
     const delta = parseDelta(o.delta);
     return delta === undefined ? undefined : { t: 'health', delta };
   }
+  if (o?.t === 'suspect') return isNodeId(o.vnet) ? { t: 'suspect', vnet: o.vnet } : undefined;
+  if (o?.t === 'watch') return typeof o.stats === 'boolean' ? { t: 'watch', stats: o.stats } : undefined;
   if (o?.t === 'flow') {
     return isNodeId(o.node) && typeof o.paused === 'boolean'
       ? { t: 'flow', node: o.node, paused: o.paused }

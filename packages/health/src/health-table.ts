@@ -174,6 +174,7 @@ export class HealthTable implements HealthView {
    * skipped (counted in {@link HealthTable.skipped}) and left out of the returned delta.
    */
   applyDelta(delta: HealthDelta, guard?: RecordGuard): HealthDelta | undefined {
+    if (delta.stats === true && !delta.full) return this.#applyStats(delta, guard);
     const last = this.#seq.get(delta.vnet);
     if (delta.part === true ? last !== delta.seq : !delta.full && (last === undefined || delta.seq !== last + 1)) {
       return undefined;
@@ -188,6 +189,22 @@ export class HealthTable implements HealthView {
     }
     this.#seq.set(delta.vnet, delta.seq);
     return { ...delta, upsert, remove };
+  }
+
+  /**
+   * A `stats` delta (load figures only): applied to the records of its writer's slice this table already
+   * has, and only when the table is at the delta's sequence (the records' other fields are then the
+   * writer's); otherwise nothing is applied and nothing is asked (a membership delta will show any gap).
+   * Never changes the sequence.
+   */
+  #applyStats(delta: HealthDelta, guard: RecordGuard | undefined): HealthDelta {
+    if (this.#seq.get(delta.vnet) !== delta.seq) return { ...delta, upsert: [], remove: [] };
+    const upsert = delta.upsert.filter(
+      (r) => r.vnet === delta.vnet && this.#records.get(r.id)?.vnet === delta.vnet && (guard === undefined || guard(r)),
+    );
+    this.skipped += delta.upsert.length - upsert.length + delta.remove.length;
+    for (const r of upsert) this.upsert(r);
+    return { ...delta, upsert, remove: [] };
   }
 
   #replaceSlice(writer: NodeId, upsert: readonly HealthRecord[]): void {

@@ -27,6 +27,48 @@ function rec(
 }
 
 describe('HealthTable', () => {
+  test('a stats delta updates known records at its sequence only, never advances it, never adds a node', () => {
+    const t = new HealthTable();
+    t.applyDelta({ vnet: V1, seq: 4, full: true, upsert: [rec(V1, V1), rec(N1, V1)], remove: [] });
+    const stats = {
+      framesIn: 1,
+      framesOut: 2,
+      bytesIn: 3,
+      bytesOut: 4,
+      cpuUs: 5,
+      rssBytes: 6,
+      heapUsedBytes: 7,
+      eventLoopDelayMs: 8,
+    };
+    const loaded = { ...rec(N1, V1), stats };
+    const applied = t.applyDelta({
+      vnet: V1,
+      seq: 4,
+      full: false,
+      upsert: [loaded, { ...rec(N2, V1), stats }],
+      remove: [],
+      stats: true,
+    });
+    assert.deepEqual(applied?.upsert, [loaded], 'an unknown node is not added by a stats delta');
+    assert.deepEqual(t.get(N1)?.stats, stats);
+    assert.equal(t.get(N2), undefined);
+    assert.equal(t.seqOf(V1), 4, 'the sequence stays');
+    const stale = t.applyDelta({
+      vnet: V1,
+      seq: 3,
+      full: false,
+      upsert: [{ ...loaded, stats: { ...stats, cpuUs: 99 } }],
+      remove: [],
+      stats: true,
+    });
+    assert.deepEqual(stale?.upsert, [], 'out of step: nothing applied, and no resync asked (not undefined)');
+    assert.equal(t.get(N1)?.stats?.cpuUs, 5);
+    assert.ok(
+      t.applyDelta({ vnet: V1, seq: 5, full: false, upsert: [rec(N2, V1)], remove: [] }),
+      'the next membership delta follows',
+    );
+  });
+
   test('indexes services and lists reachable instances only', () => {
     const t = new HealthTable();
     t.upsert(rec(N1, V1, [{ service: 's', area: 1 }]));

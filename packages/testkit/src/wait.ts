@@ -12,14 +12,18 @@ export interface WaitOptions {
 }
 
 /**
- * Resolves with the first truthy value of `probe` (checked now, then every `intervalMs`), or rejects
- * with `L8_ERR_TIMEOUT` at the deadline. For state that has no event to listen to; never a fixed sleep.
+ * Resolves with the first truthy value of `probe` (checked now, then every `intervalMs`; an async probe
+ * is awaited), or rejects with `L8_ERR_TIMEOUT` at the deadline. For state that has no event to listen
+ * to; never a fixed sleep.
  */
-export async function waitFor<T>(probe: () => T | undefined | false | null, options: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  options: WaitOptions = {},
+): Promise<T> {
   const timeout = options.timeoutMs ?? 5000;
   const end = performance.now() + timeout;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v !== undefined && v !== false && v !== null) return v;
     if (performance.now() > end)
       throw l8error('L8_ERR_TIMEOUT', `timed out after ${timeout} ms waiting for ${options.what ?? 'a condition'}`);

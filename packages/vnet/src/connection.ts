@@ -83,6 +83,11 @@ export class Connection {
   redump = false;
   /** Set when a local VNic said goodbye (`bye`): its record is removed at once when the link closes. */
   leaving = false;
+  /**
+   * Whether the other end wants load figures (`stats` deltas): a local VNic that sent `watch`, or a peer
+   * VNet that has such VNics. Off by default: membership changes go to everyone, load figures only here.
+   */
+  wantsStats = false;
 
   constructor(opened: OpenedLink, link: FramedLink, dialled: boolean) {
     this.opened = opened;

@@ -17,7 +17,14 @@ import { Liveness } from './liveness.ts';
  * node changed. Stats alone never rebuild them. Invariant: `#stale` is true only inside such a step.
  */
 export class ControlPlane {
-  readonly counters: ControlCounters = { heartbeatsSent: 0, healthSent: 0, rounds: 0, rebuilds: 0 };
+  readonly counters: ControlCounters = {
+    heartbeatsSent: 0,
+    healthSent: 0,
+    suspectsSent: 0,
+    watched: 0,
+    rounds: 0,
+    rebuilds: 0,
+  };
   readonly #host: ControlHost;
   readonly #slice: HealthSlice;
   readonly #liveness: Liveness;
@@ -99,7 +106,10 @@ export class ControlPlane {
       else this.refuse(from, l8error('L8_ERR_IDENTITY', `peer ${from.id} sent a delta of ${body.delta.vnet}'s slice`));
     } else if (body.t === 'flow') {
       if (!this.#host.flow.onFlow(from, body.node, body.paused)) this.#host.drops.flowSpoofed++;
-    } else if (body.t === 'resync') this.#slice.sendOwnSlice(from);
+    } else if (body.t === 'hb') this.#liveness.heard(from, body.watch === true, body.probe === true);
+    else if (body.t === 'suspect') this.#liveness.suspected(from, body.vnet);
+    else if (body.t === 'watch') this.#slice.peerWatch(from, body.stats);
+    else if (body.t === 'resync') this.#slice.sendOwnSlice(from);
     else if (body.t === 'close') this.#host.log.warn({ peer: from.id, ...body.error }, 'peer VNet is closing the link');
   }
 
@@ -112,6 +122,7 @@ export class ControlPlane {
       if (refused !== undefined) return this.refuse(from, refused);
       this.#slice.publish([{ ...rec, services: body.services, updatedAt: Date.now() }], []);
     } else if (body.t === 'stats') this.#slice.localStats(rec, body.stats);
+    else if (body.t === 'watch') this.#slice.localWatch(from, body.stats);
     else if (body.t === 'resync') this.#slice.sendDump(from);
     else if (body.t === 'bye') from.leaving = true;
   }

@@ -16,9 +16,15 @@ import { chunkBy, HEALTH_FRAME_BYTES, jsonBytes, type SliceSnapshot, sendDump } 
  * Calls `onRouting` whenever a delta it applied changes what the route tables are built from (see
  * `changesRouting`); a stats-only delta never does.
  *
- * Invariants: `#seq` is the sequence of the last delta this VNet wrote; `#dirty` holds ids of local
- * nodes whose stats changed since the last stats round; `#localQueue` holds deltas not yet sent to local
- * VNics, in the order they were applied.
+ * Load figures (`stats` deltas) go only where they are wanted: to local VNics that sent `watch` and to
+ * peer VNets that said they have such VNics, so that a large overlay where nobody looks at load pays
+ * nothing for it. A `stats` delta does not advance the writer's sequence (a receiver that skips them sees
+ * no gap) and only updates records the receiver already has.
+ *
+ * Invariants: `#seq` is the sequence of the last membership delta this VNet wrote; `#dirty` holds ids of
+ * local nodes whose stats changed since the last stats round; `#localQueue` holds deltas not yet sent to
+ * local VNics, in the order they were applied; `#toldWatching` is what peers were last told about this
+ * VNet's local stats watchers.
  */
 export class HealthSlice {
   readonly #host: ControlHost;
@@ -29,6 +35,7 @@ export class HealthSlice {
   readonly #dirty = new Set<NodeId>();
   #seq = 0;
   #localQueue: HealthDelta[] = [];
+  #toldWatching = false;
 
   constructor(host: ControlHost, counters: ControlCounters, onRouting: () => void) {
     this.#host = host;
@@ -69,6 +76,37 @@ export class HealthSlice {
     this.#dirty.add(rec.id);
   }
 
+  /** A local VNic asks for load figures (or no longer); peers are told when the first asks or the last stops. */
+  localWatch(conn: Connection, stats: boolean): void {
+    conn.wantsStats = stats;
+    this.#syncWatch();
+  }
+
+  /** A peer VNet says whether it has local VNics that want load figures; when it starts, it gets the current ones. */
+  peerWatch(conn: Connection, stats: boolean): void {
+    const starts = stats && !conn.wantsStats;
+    conn.wantsStats = stats;
+    if (starts) this.sendOwnSlice(conn);
+  }
+
+  /** A new peer link: it gets this VNet's whole slice, and whether load figures are wanted here. */
+  peerUp(conn: Connection): void {
+    this.sendOwnSlice(conn);
+    if (this.#toldWatching)
+      sendControlFrame(conn, encodeControl(this.#host.id, { t: 'watch', stats: true }), this.#host.drops);
+  }
+
+  /** Tells every peer when whether some local VNic wants load figures changed. */
+  #syncWatch(): void {
+    const h = this.#host;
+    let watching = false;
+    for (const c of h.locals.values()) watching ||= c.wantsStats;
+    if (watching === this.#toldWatching) return;
+    this.#toldWatching = watching;
+    const frame = encodeControl(h.id, { t: 'watch', stats: watching });
+    for (const p of h.peers.values()) sendControlFrame(p, frame, h.drops);
+  }
+
   /**
    * Applies a delta of peer `from`'s slice (checked by the admission guard) and queues it for local
    * VNics, in parts that fit every VNic's frame maximum. Asks the peer for its whole slice when the
@@ -82,6 +120,7 @@ export class HealthSlice {
       sendControlFrame(from, encodeControl(h.id, { t: 'resync' }), h.drops);
       return;
     }
+    if (delta.stats === true && applied.upsert.length === 0) return;
     for (const [i, upsert] of chunkBy(applied.upsert, jsonBytes, HEALTH_FRAME_BYTES).entries()) {
       this.#localQueue.push(i === 0 ? { ...applied, upsert } : { ...applied, upsert, remove: [], part: true });
     }
@@ -105,22 +144,36 @@ export class HealthSlice {
     const h = this.#host;
     for (const r of upsert) h.health.upsert(r);
     for (const id of remove) h.health.remove(id);
-    const delta: HealthDelta = { vnet: h.id, seq: ++this.#seq, full: false, upsert, remove, stats };
-    h.health.applyDelta({ ...delta, full: true, upsert: h.health.sliceOf(h.id), remove: [] });
+    const delta: HealthDelta = { vnet: h.id, seq: stats ? this.#seq : ++this.#seq, full: false, upsert, remove, stats };
+    if (!stats) h.health.applyDelta({ ...delta, full: true, upsert: h.health.sliceOf(h.id), remove: [] });
     const frame = encodeControl(h.id, { t: 'health', delta });
-    this.#counters.healthSent += broadcastHealth(h.peers.values(), frame, h.drops, h.options.maxQueuedBytes);
+    const to = stats ? [...h.peers.values()].filter((c) => c.wantsStats) : h.peers.values();
+    this.#counters.healthSent += broadcastHealth(to, frame, h.drops, h.options.maxQueuedBytes);
     this.#localQueue.push(delta);
   }
 
-  /** Sends the queued deltas (peers' stats deltas wait here for the next round) to every local VNic. */
+  /**
+   * Sends the queued deltas (peers' stats deltas wait here for the next round) to the local VNics:
+   * all of them to those that want load figures, the membership deltas to the others.
+   */
   flushLocals(): void {
     if (this.#localQueue.length === 0) return;
-    const h = this.#host;
-    const runs = chunkBy(this.#localQueue, jsonBytes, HEALTH_FRAME_BYTES);
+    const queue = this.#localQueue;
     this.#localQueue = [];
-    for (const deltas of runs) {
+    const [watchers, others] = partition(this.#host.locals.values(), (c) => c.wantsStats);
+    this.#sendLocals(watchers, queue);
+    this.#sendLocals(
+      others,
+      queue.filter((d) => d.stats !== true),
+    );
+  }
+
+  #sendLocals(conns: readonly Connection[], queue: readonly HealthDelta[]): void {
+    if (conns.length === 0 || queue.length === 0) return;
+    const h = this.#host;
+    for (const deltas of chunkBy(queue, jsonBytes, HEALTH_FRAME_BYTES)) {
       const frame = encodeControl(h.id, { t: 'health', deltas });
-      this.#counters.healthSent += broadcastHealth(h.locals.values(), frame, h.drops, h.options.maxQueuedBytes);
+      this.#counters.healthSent += broadcastHealth(conns, frame, h.drops, h.options.maxQueuedBytes);
     }
   }
 
@@ -154,6 +207,7 @@ export class HealthSlice {
       if (r !== undefined) changed.push(r);
     }
     this.#dirty.clear();
+    this.#syncWatch();
     this.publish(changed, [], true);
   }
 
@@ -177,4 +231,12 @@ export class HealthSlice {
     };
     return subject === undefined ? r : { ...r, subject };
   }
+}
+
+/** Splits `items` by `test`: those that pass, then the others. */
+function partition<T>(items: Iterable<T>, test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
 }

@@ -2,3 +2,5 @@
 export { isGone } from './link-membership.ts';
 export { NodeIndex } from './node-index.ts';
 export { changesRouting } from './route-tables.ts';
+export { TICKS_PER_DEADLINE } from './liveness.ts';
+export { RING_NEIGHBOURS, ringOf } from './peer-watch.ts';

@@ -80,7 +80,7 @@ export class LinkMembership {
     h.peers.set(conn.id, conn);
     if (live) existing.link.close();
     else h.log.info(describePeer(conn), 'peer link up');
-    this.#parts.slice.sendOwnSlice(conn);
+    this.#parts.slice.peerUp(conn);
     return true;
   }
 

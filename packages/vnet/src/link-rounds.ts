@@ -10,6 +10,10 @@ type Links = Pick<ControlHost, 'id' | 'locals' | 'peers' | 'options'>;
 export interface ControlCounters {
   heartbeatsSent: number;
   healthSent: number;
+  /** `suspect` messages sent (a watched peer link silent for 3/4 of the deadline). */
+  suspectsSent: number;
+  /** Peer links watched at the last round (ring neighbours, links in use, probes). */
+  watched: number;
   rounds: number;
   /** Rebuilds of the route and service tables (membership changes only, never stats). */
   rebuilds: number;
@@ -21,15 +25,16 @@ export function allLinks(vnet: Pick<Links, 'locals' | 'peers'>): Connection[] {
 }
 
 /**
- * One heartbeat round (DESIGN.md §5): closes links silent for the deadline with `L8_ERR_TIMEOUT` and
- * sends a heartbeat on links idle for half of it. Cost grows with the number of links, not its square.
+ * One heartbeat round over the local links (DESIGN.md §5): closes links silent for the deadline with
+ * `L8_ERR_TIMEOUT` and sends a heartbeat on links idle for half of it. Peer links are the business of
+ * `Liveness` (only some of them are watched).
  */
 export function heartbeatRound(vnet: Links, counters: ControlCounters): void {
   const now = performance.now();
   const deadline = vnet.options.heartbeatMs;
   const hb = encodeControl(vnet.id, { t: 'hb' });
   counters.rounds++;
-  for (const c of allLinks(vnet)) {
+  for (const c of vnet.locals.values()) {
     if (now - c.link.lastReceivedAt > deadline) {
       c.link.close(
         l8error('L8_ERR_TIMEOUT', `no frame from ${c.hello.alias} within the ${deadline} ms heartbeat deadline`),

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { type L8Error, nodeKey } from '@layer8/protocol';
 import { devProvider, FaultProxy, startTopology, tempDir, waitFor } from '@layer8/testkit';
 import { VNet } from '@layer8/vnet';
+import { RING_NEIGHBOURS, TICKS_PER_DEADLINE } from '@layer8/vnet/internal';
 import { VNic } from '@layer8/vnic';
 
 const HB = 300;
@@ -195,8 +196,8 @@ describe('heartbeats, failure detection and healing', () => {
 
   test('heartbeat and health messages per round grow with nodes, not their square', async () => {
     const HB_ROUND = 400;
-    // a heartbeat round is one deadline: the VNets' heartbeat timers tick 4 times in it (link-rounds.ts)
-    const TICKS_PER_ROUND = 4;
+    // a heartbeat round is one deadline: the VNets' heartbeat timers tick TICKS_PER_DEADLINE times in it
+    const TICKS_PER_ROUND = TICKS_PER_DEADLINE;
     const perRound = async (vnets: number): Promise<{ nodes: number; messages: number; heartbeats: number }> => {
       const topo = await startTopology({
         vnets,
@@ -219,13 +220,16 @@ describe('heartbeats, failure detection and healing', () => {
         // counted by the VNets' own heartbeat ticks, not by the clock: a slow machine ticks less and sends less
         const rounds = (ticks() - t0) / vnets / TICKS_PER_ROUND;
         assert.ok(heartbeats() > h0, 'idle links carried heartbeats');
+        for (const v of topo.vnets) {
+          assert.ok(v.control.counters.watched <= 2 * RING_NEIGHBOURS, `an idle VNet watches its ring neighbours only`);
+        }
         return { nodes: vnets * 5, messages: (frames() - f0) / rounds, heartbeats: (heartbeats() - h0) / rounds };
       } finally {
         await topo.close();
       }
     };
-    const small = await perRound(3);
-    const large = await perRound(6);
+    const small = await perRound(4);
+    const large = await perRound(12);
     const growth = large.messages / small.messages;
     console.log(`health traffic per heartbeat round: ${JSON.stringify({ small, large })}`);
     const nodeGrowth = large.nodes / small.nodes;

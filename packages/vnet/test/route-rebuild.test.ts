@@ -27,17 +27,35 @@ describe('route tables are rebuilt on membership changes only', () => {
     try {
       await topo.converged();
       const [a, b] = topo.vnets as [VNet, VNet];
-      const before = a.control.counters.rebuilds;
       await statsUpdates(a, a.id, 3);
-      await statsUpdates(a, b.id, 3);
-      for (const vnic of topo.vnics.flat()) await statsUpdates(a, vnic.id, 3);
-      assert.equal(a.control.counters.rebuilds, before, 'no rebuild for stats alone');
+      const bStats = a.health.get(b.id)?.stats;
+      await statsUpdates(b, b.id, 3);
+      assert.equal(a.health.get(b.id)?.stats, bStats, 'no VNic on a watches load: b sends a none');
+      const watcher = new VNic({
+        provider: devProvider(),
+        vnet: { path: a.addresses.unix as string },
+        healthStats: true,
+      });
+      await watcher.connect();
+      try {
+        await statsUpdates(a, b.id, 3);
+        for (const vnic of topo.vnics.flat()) await statsUpdates(a, vnic.id, 3);
+        await waitFor(() => watcher.health.get(topo.vnics[1]?.[0]?.id as NodeId)?.stats, {
+          what: "the watcher sees b's VNic load",
+        });
+        const joinedWatcher = a.control.counters.rebuilds;
+        await statsUpdates(a, b.id, 3);
+        assert.equal(a.control.counters.rebuilds, joinedWatcher, 'no rebuild for stats alone');
+      } finally {
+        await watcher.close();
+      }
+      const before2 = a.control.counters.rebuilds;
 
       const joining = new VNic({ provider: devProvider(), vnet: { path: b.addresses.unix as string } });
       await joining.connect();
       await waitFor(() => a.health.get(joining.id)?.status === 'up', { what: 'a learns of the new node' });
       const joined = a.control.counters.rebuilds;
-      assert.ok(joined > before, 'a node added on a peer rebuilds the tables');
+      assert.ok(joined > before2, 'a node added on a peer rebuilds the tables');
       await joining.close();
       await waitFor(() => a.health.get(joining.id) === undefined, { what: 'a learns the node left' });
       assert.ok(a.control.counters.rebuilds > joined, 'a node removed on a peer rebuilds the tables');

@@ -240,6 +240,7 @@ export class Connection {
       });
       this.life.to('connected', { vnet: this.#vnetId });
       this.#link.start();
+      if (this.#o.healthStats === true) this.controlReliable({ t: 'watch', stats: true });
     } catch (err) {
       const e = toL8Error(err, 'L8_ERR_CONNECT');
       this.#retry(address === undefined ? e : withAddress(e, address));

@@ -27,6 +27,13 @@ export interface VNicOptions extends VNicResilienceOptions {
   readonly heartbeatMs?: number;
   /** How often load statistics go to the VNet, ms. Default 10000. */
   readonly statsMs?: number;
+  /**
+   * Receive every node's load figures (`stats` of the health records: frames, bytes, CPU, memory),
+   * refreshed every stats round. Default false: the health table then carries membership and status, and
+   * the load figures of the VNet's own nodes as of when this VNic attached; a large overlay where nobody
+   * looks at load pays nothing for it (docs/overlay.md, "Health at scale").
+   */
+  readonly healthStats?: boolean;
   /** Default request deadline, ms. Default 30000. */
   readonly timeoutMs?: number;
   /** Requests in flight before `request` refuses with `L8_ERR_BACKPRESSURE`. Default 100000. */

@@ -99,6 +99,7 @@ export function gatewayStartCommand(parent: Command, io: CliIo): void {
         env: io.env,
         id,
         alias: flags.alias,
+        healthStats: true,
         logger,
         ...(tracing.tracer === undefined ? {} : { tracer: tracing.tracer }),
         ...(plan === undefined ? {} : { observer: plan.vnic, onBreaker: plan.breakers.onChange }),

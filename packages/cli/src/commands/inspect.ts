@@ -33,6 +33,7 @@ export async function withVNic<T>(flags: JoinFlags, io: CliIo, fn: (vnic: VNic) 
     provider: providerFrom(flags, io.env, () => undefined),
     env: io.env,
     alias: 'l8-cli',
+    healthStats: true,
     // the VNic's own connect deadline fails with the last cause (refused, no socket, wrong provider)
     connectTimeoutMs: Number(flags.timeout),
     ...(flags.vnet === undefined ? {} : { vnet: flags.vnet }),
