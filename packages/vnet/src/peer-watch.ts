@@ -3,9 +3,6 @@ import type { Connection } from './connection.ts';
 /** Ring neighbours watched on each side (k successors and k predecessors by node id). */
 export const RING_NEIGHBOURS = 2;
 
-/** Why a peer link is watched (its silence judged and heartbeats sent on it). */
-export type WatchReason = 'ring' | 'active' | 'probe';
-
 /**
  * Which peer links a VNet watches (DESIGN.md §5, at scale): a full mesh of V VNets has V(V-1)/2 links,
  * and heartbeats on all of them would cost the square of the number of hosts per round. Instead, as SWIM
@@ -53,13 +50,6 @@ export class PeerWatch {
     this.#since.clear();
     for (const [c, at] of next) this.#since.set(c, at);
     return next;
-  }
-
-  /** Why `conn` is watched now, if it is (for state dumps and tests). */
-  reasonOf(conn: Connection, ownId: string, peers: readonly Connection[]): WatchReason | undefined {
-    if (this.#probes.has(conn)) return 'probe';
-    if (ringOf(ownId, peers, RING_NEIGHBOURS).has(conn)) return 'ring';
-    return this.#since.has(conn) ? 'active' : undefined;
   }
 
   /** Records a `watch` heartbeat from the other end: it is answered for one deadline. */
