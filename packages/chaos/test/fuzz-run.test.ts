@@ -20,7 +20,8 @@ function assertSurvived(r: FuzzReport, frames: number): void {
   for (const t of r.targets) {
     assert.deepEqual(t.faults, {}, `${where}: ${t.role} caught faults in itself`);
     assert.ok(t.framesIn > 0, `${where}: ${t.role} received frames`);
-    assert.ok(t.rssAfter - t.rssBefore < RSS_GROWTH_BOUND, `${where}: ${t.role} RSS ${t.rssBefore} → ${t.rssAfter}`);
+    const growth = (t.rssAfter ?? Number.NaN) - (t.rssBefore ?? Number.NaN);
+    assert.ok(growth < RSS_GROWTH_BOUND, `${where}: ${t.role} RSS ${t.rssBefore} → ${t.rssAfter}`);
     assert.ok((t.rejectedByCode.L8_ERR_MALFORMED_FRAME ?? 0) > 0, `${where}: ${t.role} refused malformed frames`);
     assert.ok(
       (t.rejectedByCode.L8_ERR_FRAME_TOO_LARGE ?? 0) > 0,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  ATTACHED_KINDS,
   checkSeed,
   estimateMs,
   FAULT_KINDS,
@@ -81,6 +82,36 @@ describe('the fault schedule of a chaos run', () => {
     assert.throws(() => checkSeed(1.5), invalid);
     assert.throws(() => checkSeed(MAX_SEED + 1), invalid);
     assert.equal(checkSeed(MAX_SEED), MAX_SEED);
+  });
+
+  test('against a running overlay: every fault hits one VNic process or its link, one VNet is enough', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: MAX_SEED }), fc.integer({ min: 1, max: 4 }), (seed, vnets) => {
+        const o = { ...SHAPE, seed, vnets, kinds: ATTACHED_KINDS, vnicLinks: true };
+        const plan = planSchedule(o);
+        assert.deepEqual(
+          plan
+            .slice(0, ATTACHED_KINDS.length)
+            .map((f) => f.kind)
+            .sort(),
+          [...ATTACHED_KINDS].sort(),
+        );
+        for (const f of plan) {
+          assert.equal(f.hosts.length, 1);
+          assert.ok((f.hosts[0] as number) < vnets);
+          assert.ok(f.vnic !== undefined && f.vnic >= 0 && f.vnic < SHAPE.vnicsPerVnet, `${f.kind} names a VNic`);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('the kinds asked for, and only those; none asked plans nothing', () => {
+    const plan = planSchedule({ ...SHAPE, seed: 3, kinds: ['disk-full', 'pause'] });
+    assert.deepEqual([...new Set(plan.map((f) => f.kind))].sort(), ['disk-full', 'pause']);
+    assert.ok(plan.filter((f) => f.kind === 'disk-full').every((f) => f.hosts[0] === 0 && f.vnic === undefined));
+    assert.deepEqual(planSchedule({ ...SHAPE, seed: 3, kinds: [] }), []);
+    assert.deepEqual(planSchedule({ ...SHAPE, seed: 3 }), planSchedule({ ...SHAPE, seed: 3, kinds: FAULT_KINDS }));
   });
 
   test('a random seed is a valid seed', () => {

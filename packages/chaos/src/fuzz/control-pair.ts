@@ -67,11 +67,22 @@ export class ControlPair {
     this.#loop = this.#run();
   }
 
-  /** Ends the loop, closes both VNics and returns the tally. */
+  /** How long the pair has gone without an answer, ms (0 before it started). */
+  get silentMs(): number {
+    return this.#running ? performance.now() - this.#lastAnswer : 0;
+  }
+
+  /** The VNet the pair is attached to (its id, once connected). */
+  get vnetId(): NodeId | undefined {
+    return this.server.vnetId;
+  }
+
+  /** Ends the loop, closes both VNics and returns the tally (idempotent). */
   async stop(): Promise<ControlTally> {
+    const running = this.#running;
     this.#running = false;
     await this.#loop;
-    this.#gap(performance.now());
+    if (running) this.#gap(performance.now());
     await Promise.all([this.#client.close(), this.server.close()]);
     return this.tally;
   }

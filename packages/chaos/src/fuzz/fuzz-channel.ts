@@ -1,6 +1,6 @@
 import { toL8Error } from '@layer8/protocol';
 import type { FuzzEndpoint } from './endpoints.ts';
-import { FuzzLink } from './fuzz-link.ts';
+import { FuzzLink, PROBE_BASE } from './fuzz-link.ts';
 import { FuzzRandom } from './fuzz-random.ts';
 import { FrameMutator } from './mutator.ts';
 import { bump } from './target-config.ts';
@@ -50,6 +50,8 @@ export interface ChannelTally {
   setups: Record<string, number>;
   /** Codes of the `close` messages the target sent before closing a link. */
   closeReasons: Record<string, number>;
+  /** Codes of the FAIL frames the target answered fuzz requests with. */
+  failCodes: Record<string, number>;
 }
 
 /** A channel's tally with the mutator's coverage (`mutation`, `field.<name>`, `control.<t>`, `handshake.…` keys). */
@@ -60,9 +62,6 @@ const RETRY_MS = 10;
 
 /** Hangs in a row after which a channel gives up: the target no longer serves this way in. */
 const MAX_HANGS_IN_A_ROW = 3;
-
-/** Sequences of probes start here, above those of valid fuzz frames (which stay under 2^31). */
-const PROBE_BASE = 0xf000_0000;
 
 /**
  * Runs one fuzzing channel against `ep`: opens a link, proves the target serves it (a probe), sends
@@ -116,6 +115,7 @@ function newTally(name: string): ChannelTally {
     hangsInARow: 0,
     setups: {},
     closeReasons: {},
+    failCodes: {},
   };
 }
 
@@ -128,7 +128,7 @@ async function opened(
 ): Promise<FuzzLink | undefined> {
   let link: FuzzLink;
   try {
-    link = new FuzzLink(await ep.open(o.hangMs), t.closeReasons);
+    link = new FuzzLink(await ep.open(o.hangMs), t, ep.ctx.target);
   } catch (err) {
     const e = toL8Error(err);
     bump(t.openFailures, e.code);

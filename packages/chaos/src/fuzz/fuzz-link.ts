@@ -1,9 +1,20 @@
 import { FramedLink } from '@layer8/link';
-import { controlBody, decodeMessage, Kind, type L8Error, Offset } from '@layer8/protocol';
+import { controlBody, decodeMessage, Kind, type L8Error, type NodeId, Offset, readNodeId } from '@layer8/protocol';
 import type { OpenedLink } from '@layer8/security';
 import { withDeadline } from '../run/deadline.ts';
 import type { FuzzFrame } from './mutator.ts';
 import { bump } from './target-config.ts';
+
+/** Sequences of probes start here, above those of valid fuzz frames (which stay under 2^31). */
+export const PROBE_BASE = 0xf000_0000;
+
+/** What a link counts of what the target sends it, by code. */
+export interface LinkCounts {
+  /** Codes of the target's `close` messages. */
+  readonly closeReasons: Record<string, number>;
+  /** Codes of the FAIL frames the target itself answered fuzz requests with (probes left out). */
+  readonly failCodes: Record<string, number>;
+}
 
 /** How a probe ended: answered, the target cut the link, or no answer within the deadline. */
 export type ProbeOutcome = 'answered' | 'cut' | 'timeout';
@@ -12,20 +23,26 @@ export type ProbeOutcome = 'answered' | 'cut' | 'timeout';
  * One established link of the fuzzer to its target: sends fuzz frames in batches (one write per batch,
  * docs/protocol.md §8), and probes with a frame the target must answer, which tells whether it read
  * everything before and is still serving. Reads whatever the target sends, counting the codes of its
- * `close` messages.
+ * `close` messages and of the FAIL frames it answers fuzz requests with.
  *
  * Invariants: `#probe` is set only while a probe waits; once `closed` settles nothing more is sent.
  */
 export class FuzzLink {
   readonly #link: FramedLink;
   readonly #closed: Promise<L8Error | undefined>;
-  readonly #closeReasons: Record<string, number>;
+  readonly #counts: LinkCounts;
+  readonly #target: NodeId | undefined;
   #probe: { readonly seq: number; readonly done: (o: ProbeOutcome) => void } | undefined;
   #isClosed = false;
 
-  /** Starts reading `opened`; `closeReasons` receives the codes of the target's `close` messages. */
-  constructor(opened: OpenedLink, closeReasons: Record<string, number>) {
-    this.#closeReasons = closeReasons;
+  /**
+   * Starts reading `opened`; `counts` receives the codes of what the target refuses on it: its `close`
+   * messages, and the FAIL frames whose source is `target` (not those it only routed back, such as a
+   * forged FAIL the fuzzer addressed to itself).
+   */
+  constructor(opened: OpenedLink, counts: LinkCounts, target?: NodeId) {
+    this.#counts = counts;
+    this.#target = target;
     let closed!: (e: L8Error | undefined) => void;
     this.#closed = new Promise((resolve) => {
       closed = resolve;
@@ -113,16 +130,28 @@ export class FuzzLink {
   #received(frame: Buffer): void {
     const kind = frame[Offset.KIND];
     if (kind === Kind.CONTROL) return this.#control(frame);
-    const probe = this.#probe;
-    if (probe === undefined || (kind !== Kind.REPLY && kind !== Kind.FAIL)) return;
-    if (frame.length >= Offset.DEADLINE && frame.readUInt32BE(Offset.SEQUENCE) === probe.seq) probe.done('answered');
+    if ((kind !== Kind.REPLY && kind !== Kind.FAIL) || frame.length < Offset.DEADLINE) return;
+    const seq = frame.readUInt32BE(Offset.SEQUENCE);
+    if (seq === this.#probe?.seq) this.#probe.done('answered');
+    else if (kind === Kind.FAIL && seq < PROBE_BASE && readNodeId(frame, Offset.SOURCE) === this.#target)
+      this.#fail(frame);
+  }
+
+  /** Counts the code of a FAIL frame: a fuzz request the target refused and said so. */
+  #fail(frame: Buffer): void {
+    try {
+      bump(this.#counts.failCodes, decodeMessage(frame).error?.code ?? 'none');
+    } catch {
+      bump(this.#counts.failCodes, 'undecodable');
+    }
   }
 
   /** Counts the code of a `close` message: why the target is about to close the link. */
   #control(frame: Buffer): void {
     try {
       const body = controlBody(decodeMessage(frame));
-      if (body.t === 'close') bump(this.#closeReasons, String((body.error as { code?: unknown } | undefined)?.code));
+      if (body.t === 'close')
+        bump(this.#counts.closeReasons, String((body.error as { code?: unknown } | undefined)?.code));
     } catch {
       // the target sent a frame this fuzzer cannot read: nothing to count
     }

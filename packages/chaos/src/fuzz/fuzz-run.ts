@@ -1,15 +1,13 @@
-import { join } from 'node:path';
-import { l8error, type NodeId } from '@layer8/protocol';
+import { l8error } from '@layer8/protocol';
 import { checkSeed } from '../run/prng.ts';
-import { ControlPair, type ControlTally } from './control-pair.ts';
-import { type FuzzEndpoint, vnetEndpoint, vnicEndpoint } from './endpoints.ts';
-import { FakeVNet } from './fake-vnet.ts';
+import type { ControlTally } from './control-pair.ts';
 import { type ChannelResult, runChannel } from './fuzz-channel.ts';
 import { FuzzRandom } from './fuzz-random.ts';
-import { type FuzzReport, fuzzReport, type TargetReport, targetReport } from './fuzz-report.ts';
-import { FUZZ_NODES, FUZZ_VNETS, FuzzSecurity } from './fuzz-security.ts';
+import { type FuzzReport, fuzzReport, observedRejections, type TargetReport, targetReport } from './fuzz-report.ts';
+import { FuzzSecurity } from './fuzz-security.ts';
+import { idsOf, type Part, type RunIds, vnetPart, vnicPart } from './local-parts.ts';
+import { RemoteVNet, type RemoteVNetOptions, remoteVNetPart } from './remote-vnet.ts';
 import type { TargetStats } from './target-config.ts';
-import { TargetProcess } from './target-process.ts';
 
 /** Options of {@link runFuzz} (`l8 chaos fuzz`). */
 export interface FuzzOptions {
@@ -33,168 +31,73 @@ export interface FuzzOptions {
   readonly host?: string;
   /** Ends the run early (what was done so far is reported). */
   readonly signal?: AbortSignal;
-  /** Told the process ids of the targets once they run, before the first frame (to watch or signal them). */
+  /** Told the process ids of the targets it started once they run, before the first frame (to watch or signal them). */
   readonly onTargets?: (targets: readonly { readonly role: 'vnet' | 'vnic'; readonly pid: number }[]) => void;
-}
-
-/** The service the control pair and the VNic under test echo on. */
-const ECHO = 'chaos.echo';
-
-/** Ids of a run, drawn from its seed (so frames that carry them replay too). */
-interface RunIds {
-  readonly vnet: NodeId;
-  readonly vnic: NodeId;
-  readonly fakeVnet: NodeId;
-  readonly local: NodeId;
-  readonly member: NodeId;
-  readonly peer: NodeId;
-  readonly nobody: NodeId;
-  readonly controlServer: NodeId;
-  readonly controlClient: NodeId;
-  readonly client: NodeId;
-}
-
-/** A target with the ways into it. */
-interface Part {
-  readonly role: 'vnet' | 'vnic';
-  readonly target: TargetProcess;
-  readonly endpoints: readonly FuzzEndpoint[];
-  readonly control?: ControlPair;
-  readonly fake?: FakeVNet;
-}
-
-function idsOf(rng: FuzzRandom): RunIds {
-  const names = [
-    'vnet',
-    'vnic',
-    'fakeVnet',
-    'local',
-    'member',
-    'peer',
-    'nobody',
-    'controlServer',
-    'controlClient',
-    'client',
-  ];
-  return Object.fromEntries(names.map((n) => [n, rng.nodeId()])) as unknown as RunIds;
-}
-
-async function vnetPart(sec: FuzzSecurity, ids: RunIds, host: string, hangMs: number): Promise<Part> {
-  const config = {
-    role: 'vnet' as const,
-    security: sec.target(FUZZ_VNETS.targetVnet),
-    id: ids.vnet,
-    host,
-    socketPath: join(sec.dir, 'vnet.sock'),
-  };
-  const target = await TargetProcess.start(config);
-  const { tcp, unix } = target.ready;
-  if (tcp === undefined || unix === undefined)
-    throw l8error('L8_ERR_CONNECT', 'the VNet under fuzz did not say where it listens');
-  const node = (name: string, id: NodeId) => ({ id, provider: sec.provider(name) });
-  const control = new ControlPair({
-    vnet: { path: unix },
-    server: node(FUZZ_NODES.controlServer, ids.controlServer),
-    client: node(FUZZ_NODES.controlClient, ids.controlClient),
-    service: ECHO,
-    hangMs,
-  });
-  await control.start();
-  const common = {
-    vnet: ids.vnet,
-    nobody: ids.nobody,
-    nodes: [ids.controlServer, ids.controlClient],
-    services: [
-      { service: ECHO, area: 0 },
-      { service: 'chaos.fuzz', area: 0 },
-    ],
-  };
-  const way = (
-    name: string,
-    cert: string,
-    pose: 'vnic' | 'peer',
-    self: NodeId,
-    address: { path: string } | { host: string; port: number },
-  ) =>
-    vnetEndpoint({
-      ...common,
-      name,
-      address,
-      provider: sec.provider(cert),
-      pose,
-      self,
-      challenge: sec.challenge(cert),
-      proofFrames: 'path' in address || sec.tcpProofFrames,
-    });
-  const endpoints = [
-    way('vnet/unix', FUZZ_NODES.local, 'vnic', ids.local, { path: unix }),
-    way(sec.kind === 'tls' ? 'vnet/tls' : 'vnet/tcp', FUZZ_NODES.member, 'vnic', ids.member, tcp),
-    way('vnet/peer', FUZZ_VNETS.peer, 'peer', ids.peer, tcp),
-  ];
-  return { role: 'vnet', target, endpoints, control };
-}
-
-async function vnicPart(sec: FuzzSecurity, ids: RunIds, host: string): Promise<Part> {
-  const fake = new FakeVNet(ids.fakeVnet, sec.provider(FUZZ_VNETS.fakeVnet));
-  const vnet = await fake.listen(host);
-  const target = await TargetProcess.start({
-    role: 'vnic',
-    security: sec.target(FUZZ_NODES.targetVnic),
-    id: ids.vnic,
-    vnet,
-    service: ECHO,
-  });
-  const endpoint = vnicEndpoint({
-    fake,
-    provider: sec.provider(FUZZ_VNETS.fakeVnet),
-    vnic: ids.vnic,
-    client: ids.client,
-    service: ECHO,
-    challenge: sec.challenge(FUZZ_VNETS.fakeVnet),
-    proofFrames: sec.tcpProofFrames,
-  });
-  return { role: 'vnic', target, endpoints: [endpoint], fake };
+  /**
+   * Fuzz a VNet that runs already instead of starting targets (`--vnet HOST:PORT`): `target` must be
+   * `vnet` or absent, and `tls` and `host` do not apply (the provider given decides).
+   */
+  readonly vnet?: RemoteVNetOptions;
 }
 
 /** Stops what a run started, whatever state it got to. */
-async function stopAll(parts: readonly Part[], sec: FuzzSecurity): Promise<void> {
+async function stopAll(parts: readonly Part[], sec: FuzzSecurity | undefined): Promise<void> {
   await Promise.allSettled(
     parts.map(async (p) => {
+      await p.control?.stop();
       await p.target.stop();
       await p.fake?.close();
     }),
   );
-  sec.remove();
+  sec?.remove();
+}
+
+/** The targets of a run: those it starts, or the running VNet it was given. */
+async function partsOf(o: FuzzOptions, sec: FuzzSecurity | undefined, ids: RunIds, hangMs: number, parts: Part[]) {
+  if (o.vnet !== undefined) return void parts.push(await remoteVNetPart(o.vnet, ids, hangMs));
+  const which = o.target ?? 'both';
+  const s = sec as FuzzSecurity;
+  if (which !== 'vnic') parts.push(await vnetPart(s, ids, o.host ?? '127.0.0.2', hangMs));
+  if (which !== 'vnet') parts.push(await vnicPart(s, ids, o.host ?? '127.0.0.2'));
+}
+
+/** @throws L8_ERR_INVALID_ARGUMENT for a bad seed, frame count, or a VNic target with a running VNet */
+function checkOptions(o: FuzzOptions): void {
+  checkSeed(o.seed);
+  if (!Number.isSafeInteger(o.frames) || o.frames < 1)
+    throw l8error('L8_ERR_INVALID_ARGUMENT', `frames ${o.frames} is not a positive integer`);
+  if (o.vnet !== undefined && (o.target ?? 'vnet') !== 'vnet')
+    throw l8error('L8_ERR_INVALID_ARGUMENT', 'a running VNet is the only target of a run against it (target vnet)');
 }
 
 /**
  * Runs the frame fuzzer (docs/reliability.md, "Frame fuzzer"): starts the targets in their own processes
- * (so a crash shows as a process that ends), a control pair of VNics on the VNet, and one fuzzing channel
- * per way in; sends `frames` mutated frames in total; reports frames sent, links cut, what the targets
- * refused by code, crashes, hangs, and the targets' memory before and after.
- * @throws L8_ERR_INVALID_ARGUMENT for a bad seed or frame count; the start error of a target
+ * (so a crash shows as a process that ends), or joins the running VNet of `vnet`; a control pair of VNics
+ * on the VNet, and one fuzzing channel per way in; sends `frames` mutated frames in total; reports frames
+ * sent, links cut, what the targets refused by code, crashes, hangs, and the targets' memory before and after.
+ * @throws L8_ERR_INVALID_ARGUMENT for bad options; the start error of a target, or the join error of a running VNet
  */
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
-  checkSeed(o.seed);
-  if (!Number.isSafeInteger(o.frames) || o.frames < 1)
-    throw l8error('L8_ERR_INVALID_ARGUMENT', `frames ${o.frames} is not a positive integer`);
+  checkOptions(o);
   const started = performance.now();
   const rng = new FuzzRandom(o.seed);
   const ids = idsOf(rng);
   const hangMs = o.hangMs ?? 5000;
-  const which = o.target ?? 'both';
-  const sec = await FuzzSecurity.create(o.tls ?? false);
+  const sec = o.vnet === undefined ? await FuzzSecurity.create(o.tls ?? false) : undefined;
   const parts: Part[] = [];
   try {
-    if (which !== 'vnic') parts.push(await vnetPart(sec, ids, o.host ?? '127.0.0.2', hangMs));
-    if (which !== 'vnet') parts.push(await vnicPart(sec, ids, o.host ?? '127.0.0.2'));
+    await partsOf(o, sec, ids, hangMs, parts);
     const before = await Promise.all(parts.map((p) => p.target.stats()));
-    o.onTargets?.(parts.map((p) => ({ role: p.role, pid: p.target.pid })));
+    o.onTargets?.(parts.flatMap((p) => (p.target.pid === undefined ? [] : [{ role: p.role, pid: p.target.pid }])));
     const results = await fuzzAll(parts, rng, o, hangMs);
+    const remote = parts.map((p) => p.target).find((t) => t instanceof RemoteVNet);
+    await remote?.check();
     const control = await parts.find((p) => p.control !== undefined)?.control?.stop();
     const targets = await Promise.all(parts.map((p, i) => reportOf(p, before[i] as TargetStats, results)));
-    const run = { seed: o.seed, tls: o.tls ?? false, frames: o.frames, durationMs: performance.now() - started };
-    return fuzzReport(run, results, targets, control as ControlTally | undefined);
+    const tls = remote === undefined ? (o.tls ?? false) : o.vnet?.provider.name === 'tls';
+    const run = { seed: o.seed, tls, frames: o.frames, durationMs: performance.now() - started };
+    const withRemote = remote === undefined ? run : { ...run, remote: remote.info() };
+    return fuzzReport(withRemote, results, targets, control as ControlTally | undefined);
   } finally {
     await stopAll(parts, sec);
   }
@@ -226,11 +129,17 @@ async function fuzzAll(
   );
 }
 
-/** A target's report: its counters after the run (none when it crashed) against those before. */
+/**
+ * A target's report: its counters after the run (none when it crashed) against those before; for a
+ * running VNet whose counters could not be read, what the fuzzer observed on its links.
+ */
 async function reportOf(p: Part, before: TargetStats, results: readonly ChannelResult[]): Promise<TargetReport> {
   const after = p.target.alive ? await p.target.stats().catch(() => undefined) : undefined;
   const exit = p.target.alive ? undefined : await p.target.exited();
   const names = new Set(p.endpoints.map((e) => e.name));
-  const probes = results.filter((r) => names.has(r.name)).reduce((n, r) => n + r.probes, 0);
-  return targetReport(p.role, before, after, exit, probes);
+  const mine = results.filter((r) => names.has(r.name));
+  const probes = mine.reduce((n, r) => n + r.probes, 0);
+  const counters = p.target instanceof RemoteVNet ? p.target.counters : 'process';
+  const observed = counters === 'observed' ? { observed: observedRejections(mine) } : {};
+  return targetReport({ role: p.role, counters, probes, ...observed }, before, after, exit);
 }

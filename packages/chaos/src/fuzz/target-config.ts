@@ -42,10 +42,10 @@ export interface TargetReady {
 
 /** Counters a target reports (they only grow), and its memory after a full garbage collection. */
 export interface TargetStats {
-  /** Resident set size, bytes. */
-  readonly rss: number;
-  /** Used JavaScript heap, bytes. */
-  readonly heapUsed: number;
+  /** Resident set size, bytes; null for a VNet the fuzzer did not start (it cannot read its memory). */
+  readonly rss: number | null;
+  /** Used JavaScript heap, bytes; null as `rss`. */
+  readonly heapUsed: number | null;
   /** Frames received on every link so far. */
   readonly framesIn: number;
   /** The target's drop counters by reason (`VNet.drops`, `VNic.drops`). */

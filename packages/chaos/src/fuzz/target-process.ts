@@ -19,6 +19,25 @@ export interface TargetExit {
   readonly expected: boolean;
   /** The end of its stderr (a stack trace, for a crash). */
   readonly stderr: string;
+  /** A VNet the fuzzer did not start: it stopped answering (its exit code and stderr cannot be seen). */
+  readonly stoppedAnswering?: boolean;
+}
+
+/**
+ * What the fuzzer needs of a target: a process it started ({@link TargetProcess}) or a VNet that runs
+ * already (remote-vnet.ts).
+ */
+export interface FuzzTarget {
+  /** The OS process id; undefined for a VNet the fuzzer did not start. */
+  readonly pid: number | undefined;
+  /** False once the target ended (a process that exited, a VNet that stopped answering). */
+  readonly alive: boolean;
+  /** Its counters now. @throws L8_ERR_CLOSED, L8_ERR_TIMEOUT */
+  stats(): Promise<TargetStats>;
+  /** Resolves when the target ended (only asked once `alive` is false). */
+  exited(): Promise<TargetExit>;
+  /** Stops what the fuzzer started (nothing for a VNet it did not start). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -28,7 +47,7 @@ export interface TargetExit {
  * Invariants: `#waiting` holds the callers of requests not yet answered; `#stopping` is set before any
  * exit this object asks for, so an exit without it is a crash; `#exit` is set once the process ended.
  */
-export class TargetProcess {
+export class TargetProcess implements FuzzTarget {
   readonly ready: TargetReady;
   readonly #child: ChildProcess;
   readonly #waiting = new Map<number, (s: TargetStats) => void>();

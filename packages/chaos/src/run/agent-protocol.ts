@@ -1,5 +1,8 @@
 /** Messages between a controller (a test, `l8 chaos run`) and its agent processes, over IPC. */
 
+/** The environment variable an agent finds the dev passphrase in: never on its command line, where `ps` shows it. */
+export const PASSPHRASE_ENV = 'L8_CHAOS_AGENT_PASSPHRASE';
+
 /** Who an agent is in the overlay: a TLS member (`tls`, a node certificate) or a dev one (`passphrase`). */
 export interface AgentSecurity {
   /** The dev provider's passphrase; used when `tls` is absent. */
@@ -29,6 +32,8 @@ export type AgentConfig =
       readonly heartbeatMs: number;
       /** Reconnect back-off; the VNic's defaults when absent. */
       readonly reconnect?: { readonly firstMs: number; readonly maxMs: number };
+      /** Serve the chaos store (a stateful service on SQLite) with its data in `dir` (agent-store.ts). */
+      readonly store?: { readonly dir: string };
     });
 
 /** A command sent to an agent. */

@@ -3,6 +3,7 @@ import { assertNodeId } from '@layer8/protocol';
 import type { SecurityProvider } from '@layer8/security';
 import { type Payload, type Target, VNic } from '@layer8/vnic';
 import { type AgentConfig, wallNow } from './agent-protocol.ts';
+import { storeClientCommands, storeCommands } from './agent-store.ts';
 import type { AgentCommands } from './agent-vnet.ts';
 import { LoadDriver } from './load.ts';
 import { ECHO_SERVICE, type LoadFinal, type LoadOptions, NEWS_SERVICE } from './load-batch.ts';
@@ -20,8 +21,9 @@ export async function startVNicAgent(c: VNicConfig, provider: SecurityProvider):
     ...(c.reconnect === undefined ? {} : { reconnect: c.reconnect }),
   });
   await vnic.connect();
+  const store = c.store === undefined ? storeClientCommands(vnic) : await storeCommands(vnic, c.store.dir);
   process.send?.({ ready: true, nodeId: vnic.id, pid: process.pid, at: wallNow() });
-  return { ...probeCommands(vnic, c.alias), ...chaosCommands(vnic) };
+  return { ...probeCommands(vnic, c.alias), ...chaosCommands(vnic), ...store };
 }
 
 /** What a test asks of a VNic process: subscribe with a behaviour, send, count what arrived. */

@@ -4,7 +4,7 @@
  */
 import { type L8Error, toL8Error } from '@layer8/protocol';
 import { DevProvider, type SecurityProvider, TlsProvider } from '@layer8/security';
-import type { AgentAnswer, AgentCommand, AgentConfig } from './agent-protocol.ts';
+import { type AgentAnswer, type AgentCommand, type AgentConfig, PASSPHRASE_ENV } from './agent-protocol.ts';
 import { startVNetAgent } from './agent-vnet.ts';
 import { startVNicAgent } from './agent-vnic.ts';
 
@@ -17,7 +17,7 @@ process.on('disconnect', () => process.exit(0));
 
 function provider(): SecurityProvider {
   if (config.tls !== undefined) return new TlsProvider(config.tls);
-  return new DevProvider({ passphrase: config.passphrase ?? '', warn: () => undefined });
+  return new DevProvider({ passphrase: process.env[PASSPHRASE_ENV] ?? '', warn: () => undefined });
 }
 
 async function answer(c: AgentCommand): Promise<void> {

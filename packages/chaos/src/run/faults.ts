@@ -1,5 +1,6 @@
 import { toL8Error } from '@layer8/protocol';
 import { wallNow } from './agent-protocol.ts';
+import { type DiskOutcome, diskFull } from './disk-fault.ts';
 import { type ProbeOutcome, probeForeign, probeStolenId } from './hostile.ts';
 import type { Ledger } from './ledger.ts';
 import { allUp, exactlyUp, noneUp, type Observations } from './observe.ts';
@@ -16,6 +17,8 @@ export interface FaultContext {
   readonly startLoad: (agent: Agent) => Promise<void>;
   /** How long to wait for a detection, a recovery or the overlay to converge, ms. */
   readonly waitMs: number;
+  /** The deadline of every request (and of every write to the chaos store), ms. Default 2000. */
+  readonly timeoutMs?: number;
 }
 
 /** What one fault did and what the overlay did about it (times in ms; null: expected and not seen). */
@@ -44,10 +47,12 @@ export interface FaultOutcome {
   readonly probes: readonly ProbeOutcome[];
   /** An error that stopped the fault's injection or measurement. */
   readonly error?: string;
+  /** `disk-full`: the writes to the chaos store, refused while full and read back after. */
+  readonly disk?: DiskOutcome;
 }
 
 /** A fault's measurements before the common parts are added. */
-type Measured = Pick<FaultOutcome, 'detectMs' | 'recoverMs' | 'missing'> & { endedAt: number };
+export type Measured = Pick<FaultOutcome, 'detectMs' | 'recoverMs' | 'missing' | 'disk'> & { endedAt: number };
 
 /** The hostile joins of one fault, as they are tried. */
 type Probes = Promise<ProbeOutcome>[];
@@ -96,6 +101,9 @@ function inject(f: PlannedFault, ctx: FaultContext, at: number, probes: Probes):
       return degrade(f, ctx);
     case 'pause':
       return pause(f, ctx, at, probes);
+    case 'disk-full':
+      probes.push(probeForeign(ctx.overlay, 0));
+      return diskMeasured(f, ctx);
   }
 }
 
@@ -155,6 +163,15 @@ async function partition(f: PlannedFault, ctx: FaultContext, at: number, probes:
   return measured(at, both(seen), healed, both(back), healed);
 }
 
+/** A full disk under the chaos store: detected at the first refusal, recovered at the first write after the free. */
+async function diskMeasured(f: PlannedFault, ctx: FaultContext): Promise<Measured> {
+  const r = await diskFull(f, ctx.overlay, ctx.waitMs, ctx.timeoutMs ?? 2000);
+  const seen = (t: number | undefined, what: string) => ({ at: t, missing: t === undefined ? [what] : [] });
+  const refused = seen(r.refusedAt, 'a write refused while full');
+  const back = seen(r.backAt, 'a write acknowledged after the free');
+  return { ...measured(r.filledAt, refused, r.freedAt, back, r.backAt ?? r.freedAt), disk: r.disk };
+}
+
 async function degrade(f: PlannedFault, ctx: FaultContext): Promise<Measured> {
   const proxy = ctx.overlay.link(f.hosts[0] as number, f.hosts[1] as number);
   proxy.delayMs = f.delayMs ?? 0;
@@ -183,7 +200,7 @@ async function pause(f: PlannedFault, ctx: FaultContext, at: number, probes: Pro
 }
 
 /** Detection and recovery from the times seen; null where an observer missed it. */
-function measured(
+export function measured(
   at: number,
   detected: { at: number | undefined; missing: readonly string[] },
   from: number,
@@ -199,17 +216,20 @@ function measured(
   };
 }
 
-function both(seen: readonly { at: number | undefined; missing: readonly string[] }[]) {
+/** The latest of several sightings (undefined when one was missed), and who missed them. */
+export function both(seen: readonly { at: number | undefined; missing: readonly string[] }[]) {
   const missing = seen.flatMap((s) => s.missing);
   const times = seen.map((s) => s.at);
   return { at: times.includes(undefined) ? undefined : Math.max(...(times as number[])), missing };
 }
 
-function since(t: number | undefined, from: number): number | null {
+/** Ms from `from` to `t`, null when `t` never came. */
+export function since(t: number | undefined, from: number): number | null {
   return t === undefined ? null : Math.max(0, Math.round(t - from));
 }
 
-function pick(m: Measured): Omit<Measured, 'endedAt'> {
+/** The measurements without the end time. */
+export function pick(m: Measured): Omit<Measured, 'endedAt'> {
   const { endedAt: _, ...rest } = m;
   return rest;
 }
@@ -243,6 +263,7 @@ function spuriousLosses(
 }
 
 function targetOf(f: PlannedFault): string {
+  if (f.kind === 'disk-full') return `store@vnet-${f.hosts[0]}`;
   if (f.hosts.length === 2) return `vnet-${f.hosts[0]}|vnet-${f.hosts[1]}`;
   return f.vnic === undefined ? `vnet-${f.hosts[0]}` : `vnic-${f.hosts[0]}-${f.vnic}`;
 }
@@ -271,5 +292,6 @@ function vnetId(overlay: ChaosOverlay, h: number): string {
 
 function hostIds(overlay: ChaosOverlay, h: number): string[] {
   const host = overlay.hosts[h];
-  return host === undefined ? [] : [host.vnet.nodeId, ...host.vnics.map((a) => a.nodeId)];
+  const store = host?.store === undefined ? [] : [host.store.nodeId];
+  return host === undefined ? [] : [host.vnet.nodeId, ...host.vnics.map((a) => a.nodeId), ...store];
 }

@@ -42,22 +42,57 @@ export function tableLines(records: readonly HealthRecord[]): string[] {
  * Reads the health table of every process of `overlay` until all are identical and hold exactly the
  * live nodes, all up, or until `deadlineMs`.
  */
-export async function compareHealth(overlay: ChaosOverlay, deadlineMs: number): Promise<HealthComparison> {
+export function compareHealth(overlay: ChaosOverlay, deadlineMs: number): Promise<HealthComparison> {
+  return compareTables(
+    () => overlay.agents(),
+    (agents) => {
+      const live = new Set(agents.map((a) => a.nodeId));
+      return { expected: live.size, ok: (lines) => matchesLive(lines, live) };
+    },
+    deadlineMs,
+  );
+}
+
+/** What every table must hold: `expected` records (as reported), and `ok` on its lines. */
+export interface TableExpectation {
+  readonly expected: number;
+  readonly ok: (lines: readonly string[] | undefined) => boolean;
+}
+
+/**
+ * Reads the health table of every agent `agents` lists until all are identical and each is what
+ * `expect` (asked again each round: restarts change the live set) accepts, or until `deadlineMs`.
+ */
+export async function compareTables(
+  agents: () => readonly Agent[],
+  expect: (agents: readonly Agent[]) => TableExpectation,
+  deadlineMs: number,
+): Promise<HealthComparison> {
   const start = performance.now();
   for (;;) {
-    const agents = overlay.agents();
-    const live = new Set(agents.map((a) => a.nodeId));
-    const tables = await Promise.all(agents.map((a) => read(a)));
-    const differing = agents.filter((_, i) => !matchesLive(tables[i], live)).map((a) => a.config.alias);
+    const now = agents();
+    const e = expect(now);
+    const tables = await Promise.all(now.map((a) => read(a)));
+    const differing = now.filter((_, i) => !e.ok(tables[i])).map((a) => a.config.alias);
     const identical = differing.length === 0 && tables.every((t) => same(t, tables[0]));
     const waitedMs = Math.round(performance.now() - start);
     if (identical || waitedMs >= deadlineMs) {
       const nodes = Math.max(...tables.map((t) => t?.length ?? 0));
       const fingerprint = identical ? (tables[0] ?? []) : [];
-      return { identical, tables: agents.length, nodes, expected: live.size, waitedMs, differing, fingerprint };
+      return { identical, tables: now.length, nodes, expected: e.expected, waitedMs, differing, fingerprint };
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/** The status of every node of a table, from its lines. */
+export function statuses(lines: readonly string[]): Map<string, string> {
+  return new Map(
+    lines.map((l) => {
+      const [id = '', , , , status = ''] = l.split(' ');
+      return [id, status];
+    }),
+  );
 }
 
 async function read(agent: Agent): Promise<string[] | undefined> {

@@ -24,10 +24,22 @@ export interface ProbeOutcome {
 const FOREIGN_CODES: ReadonlySet<string> = new Set(['L8_ERR_AUTH', 'L8_ERR_HANDSHAKE']);
 
 /** A node of another overlay dials the VNet of host `h` over TLS: it must be refused. */
-export async function probeForeign(overlay: ChaosOverlay, h: number): Promise<ProbeOutcome> {
+export function probeForeign(overlay: ChaosOverlay, h: number): Promise<ProbeOutcome> {
   const provider = new TlsProvider({ dir: overlay.foreignDir, node: 'stranger' });
-  const code = await attempt(provider, overlay.addressesOf(h).tcp, newNodeId());
-  return { kind: 'foreign-ca', target: `vnet-${h}`, refused: FOREIGN_CODES.has(code), code };
+  return probeForeignAt(provider, overlay.addressesOf(h).tcp, `vnet-${h}`);
+}
+
+/**
+ * A node of another overlay (`provider`: another CA's certificate, or another passphrase) dials the VNet
+ * at `tcp`: it must be refused (`target` names that VNet in the outcome).
+ */
+export async function probeForeignAt(
+  provider: SecurityProvider,
+  tcp: { host: string; port: number },
+  target: string,
+): Promise<ProbeOutcome> {
+  const code = await attempt(provider, tcp, newNodeId());
+  return { kind: 'foreign-ca', target, refused: FOREIGN_CODES.has(code), code };
 }
 
 /**

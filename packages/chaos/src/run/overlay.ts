@@ -5,6 +5,7 @@ import { FaultProxy } from './fault-proxy.ts';
 import { freePort, hostAddress, tempDir } from './ports.ts';
 import { Prng } from './prng.ts';
 import { Agent, type AgentExit } from './process-agent.ts';
+import { StoreDisk } from './store-disk.ts';
 
 /** Options of {@link ChaosOverlay.start}. */
 export interface ChaosOverlayOptions {
@@ -16,6 +17,11 @@ export interface ChaosOverlayOptions {
   readonly heartbeatMs?: number;
   /** Seed of the links' loss decisions. Default 1. */
   readonly seed?: number;
+  /**
+   * Also run the chaos store on host 0 on a tmpfs of its own, for `disk-full` faults (needs root: when
+   * the tmpfs cannot be mounted, {@link ChaosOverlay.diskLeftOut} says why). Default false.
+   */
+  readonly diskFull?: boolean;
 }
 
 /** Listens to what every agent (every incarnation) of an overlay sends by itself (load batches). */
@@ -27,6 +33,8 @@ export interface ChaosHost {
   readonly address: string;
   vnet: Agent;
   readonly vnics: Agent[];
+  /** The chaos store's process (`diskFull`, host 0): a VNic on this VNet that runs no load. */
+  store?: Agent;
 }
 
 /** Default heartbeat deadline of a chaos overlay, ms. */
@@ -52,6 +60,10 @@ export class ChaosOverlay {
   readonly securityDir: string;
   /** Another overlay's CA, with the VNic certificate `stranger`: what a hostile host holds. */
   readonly foreignDir: string;
+  /** The file system under the chaos store (`diskFull`, mounted). */
+  disk: StoreDisk | undefined;
+  /** Why `diskFull` was asked and there is no store disk. */
+  diskLeftOut: string | undefined;
   readonly #o: ChaosOverlayOptions;
   readonly #listeners = new Set<PushListener>();
   readonly #dir = tempDir('l8-chaos-');
@@ -109,9 +121,10 @@ export class ChaosOverlay {
     return this.hosts.flatMap((h) => h.vnics);
   }
 
-  /** Every process (current incarnations), VNets first. */
+  /** Every process (current incarnations), VNets first, the chaos store's last. */
   agents(): Agent[] {
-    return [...this.hosts.map((h) => h.vnet), ...this.vnics()];
+    const stores = this.hosts.flatMap((h) => (h.store === undefined ? [] : [h.store]));
+    return [...this.hosts.map((h) => h.vnet), ...this.vnics(), ...stores];
   }
 
   /** Starts a new incarnation of the VNet of host `i` (after a kill) on the same address and socket. */
@@ -132,6 +145,9 @@ export class ChaosOverlay {
   /** Stops every process and proxy and removes the overlay's files (idempotent). */
   async close(): Promise<void> {
     await Promise.all(this.vnics().map((a) => a.stop()));
+    await this.hosts[0]?.store?.stop();
+    this.disk?.close();
+    this.disk = undefined;
     await Promise.all(this.hosts.map((h) => h.vnet.stop()));
     await Promise.all(this.links().map((p) => p.close()));
     this.#links.clear();
@@ -143,7 +159,7 @@ export class ChaosOverlay {
     const { vnets, vnicsPerVnet } = this.#o;
     const vnetNames = Array.from({ length: vnets }, (_, i) => `vnet-${i}`);
     const vnicNames = vnetNames.flatMap((_, i) => Array.from({ length: vnicsPerVnet }, (_, k) => `vnic-${i}-${k}`));
-    await initSecurity({ dir: this.#dir.path, vnets: vnetNames, nodes: [...vnicNames, 'intruder'] });
+    await initSecurity({ dir: this.#dir.path, vnets: vnetNames, nodes: [...vnicNames, 'intruder', 'store'] });
     await initSecurity({ dir: this.#foreign.path, vnets: [], nodes: ['stranger'] });
     const ports = await Promise.all(vnetNames.map((_, i) => freePort(hostAddress(i))));
     this.#addresses.push(...ports.map((port, i) => ({ host: hostAddress(i), port })));
@@ -155,6 +171,27 @@ export class ChaosOverlay {
     });
     const nics = await Promise.all(vnicNames.map((name) => this.#agent(name)));
     for (const [n, agent] of nics.entries()) this.#host(Math.floor(n / vnicsPerVnet)).vnics.push(agent);
+    if (this.#o.diskFull === true) await this.#startStore();
+  }
+
+  /** Mounts the store's tmpfs and starts the store's process on host 0, or notes why it cannot. */
+  async #startStore(): Promise<void> {
+    const mounted = StoreDisk.mount();
+    if ('why' in mounted) {
+      this.diskLeftOut = mounted.why;
+      return;
+    }
+    this.disk = mounted.disk;
+    const socketPath = `${this.#dir.path}/vnet-0.sock`;
+    const common = { heartbeatMs: this.heartbeatMs, tls: this.#tls('store') };
+    this.#configs.set('store', {
+      role: 'vnic',
+      alias: 'store',
+      socketPath,
+      ...common,
+      store: { dir: mounted.disk.dataDir },
+    });
+    this.#host(0).store = await this.#agent('store');
   }
 
   /** Writes the configs of host `i`'s VNet and VNics; its VNet dials every lower host through a new proxy. */

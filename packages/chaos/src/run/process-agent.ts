@@ -1,7 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fromWire, l8error } from '@layer8/protocol';
-import type { AgentAnswer, AgentConfig, AgentPush, AgentReady } from './agent-protocol.ts';
+import {
+  type AgentAnswer,
+  type AgentConfig,
+  type AgentPush,
+  type AgentReady,
+  PASSPHRASE_ENV,
+} from './agent-protocol.ts';
 import { withDeadline } from './deadline.ts';
 
 /** The agent entry point next to this file: `agent.ts` under the source condition, `agent.js` when built. */
@@ -75,9 +81,11 @@ export class Agent {
   /** Starts the process and resolves when it is ready (deadline `timeoutMs`). @throws L8_ERR_CONNECT, L8_ERR_TIMEOUT */
   async start(timeoutMs = 30_000): Promise<this> {
     const capture = this.#options.stderr === 'capture';
-    const child = fork(AGENT, [JSON.stringify(this.config)], {
+    const { passphrase, ...config } = this.config;
+    const child = fork(AGENT, [JSON.stringify(config)], {
       execArgv: EXEC_ARGV,
       stdio: ['ignore', 'ignore', capture ? 'pipe' : 'inherit', 'ipc'],
+      env: passphrase === undefined ? process.env : { ...process.env, [PASSPHRASE_ENV]: passphrase },
     });
     this.#child = child;
     child.stderr?.on('data', (d: Buffer) => {

@@ -1,8 +1,9 @@
+import type { DiskOutcome } from './disk-fault.ts';
 import type { FaultOutcome } from './faults.ts';
 import type { HealthComparison } from './health-compare.ts';
 import { type MulticastTally, quantile, type RequestTally } from './ledger.ts';
 import type { AgentExit } from './process-agent.ts';
-import { FAULT_KINDS, type FaultKind } from './schedule.ts';
+import { ALL_FAULT_KINDS, type FaultKind } from './schedule.ts';
 
 /** What the overlay must hold under a chaos run (issue "Must hold"; docs/reliability.md). */
 export const LIMITS = {
@@ -27,7 +28,15 @@ export interface ChaosSetup {
   readonly vnets: number;
   readonly vnicsPerVnet: number;
   readonly heartbeatMs: number;
-  readonly provider: 'tls';
+  /** The security provider of the overlay: TLS for an overlay of the run's own; a running one's may be `dev`. */
+  readonly provider: 'tls' | 'dev';
+  /**
+   * Set for a run against a running overlay: the VNets' addresses, and whether its VNic processes attach
+   * over TCP (through a proxy each, for the faults on their links) or over the VNets' unix sockets.
+   */
+  readonly attached?: { readonly vnets: readonly string[]; readonly via: 'tcp' | 'unix' };
+  /** Fault kinds left out of the schedule, with why. */
+  readonly leftOut?: Readonly<Partial<Record<FaultKind, string>>>;
   /** Requests per second each VNic sent, and multicasts. */
   readonly rate: number;
   readonly mcastRate: number;
@@ -73,9 +82,24 @@ export interface ChaosReport {
   readonly maxLagMs: number;
   readonly faults: readonly FaultOutcome[];
   readonly health: HealthComparison;
+  /** The writes to the chaos store over every `disk-full` fault (absent when none ran). */
+  readonly disk?: DiskSummary;
   readonly checks: readonly ChaosCheck[];
   /** Every check passed. */
   readonly ok: boolean;
+}
+
+/** The `disk-full` faults of a run together (see {@link DiskOutcome}). */
+export interface DiskSummary {
+  readonly faults: number;
+  /** Writes tried while the disk was full, and how they were refused, by code. */
+  readonly heldWrites: number;
+  readonly refusedByCode: Readonly<Record<string, number>>;
+  /** Writes acknowledged (before, during and after), and those not read back after: must be 0. */
+  readonly acknowledged: number;
+  readonly lostAcknowledged: number;
+  /** Writes refused with `L8_ERR_STORAGE` that were there after all: must be 0. */
+  readonly phantoms: number;
 }
 
 /** What {@link buildReport} puts together. */
@@ -122,6 +146,7 @@ export function buildReport(input: ReportInput): ChaosReport {
     maxLagMs: round(input.maxLagMs),
     faults: input.faults,
     health: input.health,
+    ...diskOf(input.faults),
   };
   const checks = checksOf(report);
   return { ...report, checks, ok: checks.every((c) => c.ok) };
@@ -160,6 +185,9 @@ export function checksOf(r: Omit<ChaosReport, 'checks' | 'ok'>): ChaosCheck[] {
       value: `${r.hostile.refused} of ${r.hostile.attempts}`,
     },
   ];
+  if (r.disk !== undefined) checks.push(...diskChecks(r.disk));
+  // the limits are those of an overlay whose heartbeat the run chose: a running overlay's VNets have their own
+  if (r.setup.attached !== undefined) return checks;
   if (r.faults.some((f) => f.kind === 'kill-vnet'))
     checks.push(limit('clients reconnect after a VNet returns', r.recoverMs['kill-vnet'], LIMITS.reconnectMs));
   if (r.faults.some((f) => f.kind === 'partition')) {
@@ -167,6 +195,41 @@ export function checksOf(r: Omit<ChaosReport, 'checks' | 'ok'>): ChaosCheck[] {
     checks.push(limit('a partitioned host rejoins after the heal', r.recoverMs.partition, LIMITS.rejoinMs));
   }
   return checks;
+}
+
+/** A full disk: every write refused with `L8_ERR_STORAGE` meanwhile, none acknowledged lost, none refused kept. */
+function diskChecks(d: DiskSummary): ChaosCheck[] {
+  const storage = d.refusedByCode.L8_ERR_STORAGE ?? 0;
+  const others = Object.entries(d.refusedByCode).filter(([code]) => code !== 'L8_ERR_STORAGE');
+  return [
+    {
+      name: 'writes refused with L8_ERR_STORAGE while the disk was full',
+      ok: storage > 0 && others.length === 0,
+      value: `${storage} of ${d.heldWrites}${others.map(([c, n]) => `, ${c} ${n}`).join('')}`,
+    },
+    {
+      name: 'no acknowledged write lost after a full disk',
+      ok: d.lostAcknowledged === 0 && d.phantoms === 0,
+      value: `${d.lostAcknowledged} of ${d.acknowledged} lost, ${d.phantoms} refused and kept`,
+    },
+  ];
+}
+
+function diskOf(faults: readonly FaultOutcome[]): { disk?: DiskSummary } {
+  const disks = faults.flatMap((f) => (f.disk === undefined ? [] : [f.disk]));
+  if (!faults.some((f) => f.kind === 'disk-full')) return {};
+  const sum = (v: (d: DiskOutcome) => number): number => disks.reduce((n, d) => n + v(d), 0);
+  const refused: Record<string, number> = {};
+  for (const d of disks) for (const [c, n] of Object.entries(d.refusedByCode)) refused[c] = (refused[c] ?? 0) + n;
+  const disk: DiskSummary = {
+    faults: faults.filter((f) => f.kind === 'disk-full').length,
+    heldWrites: sum((d) => d.heldWrites),
+    refusedByCode: refused,
+    acknowledged: sum((d) => d.acknowledged),
+    lostAcknowledged: sum((d) => d.lostAcknowledged),
+    phantoms: sum((d) => d.phantoms),
+  };
+  return { disk };
 }
 
 function limit(name: string, ms: number | null | undefined, max: number): ChaosCheck {
@@ -196,7 +259,7 @@ function worst(
   value: (f: FaultOutcome) => number | null | undefined,
 ): Partial<Record<FaultKind, number | null>> {
   const out: Partial<Record<FaultKind, number | null>> = {};
-  for (const kind of FAULT_KINDS) {
+  for (const kind of ALL_FAULT_KINDS) {
     const values = faults
       .filter((f) => f.kind === kind)
       .map(value)

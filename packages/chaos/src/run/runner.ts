@@ -8,7 +8,7 @@ import { exactlyUp, Observations } from './observe.ts';
 import { ChaosOverlay } from './overlay.ts';
 import type { Agent } from './process-agent.ts';
 import { buildReport, type ChaosReport, type ChaosSetup } from './report.ts';
-import { planSchedule } from './schedule.ts';
+import { ALL_FAULT_KINDS, FAULT_KINDS, type FaultKind, planSchedule } from './schedule.ts';
 
 /** Options of {@link runChaos}. */
 export interface ChaosRunOptions {
@@ -24,6 +24,11 @@ export interface ChaosRunOptions {
   readonly timeoutMs?: number;
   /** Told what happens, one line at a time (a fault and its outcome). */
   readonly onProgress?: (line: string) => void;
+  /**
+   * The fault kinds to inject (each once first, then more picked by the seed). Default every kind the
+   * overlay allows: {@link FAULT_KINDS}, and `disk-full` when it has a store disk.
+   */
+  readonly kinds?: readonly FaultKind[];
 }
 
 /** Options of {@link chaosRun}: a run on an overlay it starts and stops. */
@@ -32,6 +37,11 @@ export interface ChaosRunTopology extends ChaosRunOptions {
   readonly vnicsPerVnet: number;
   /** Heartbeat deadline of every link, ms. Default 1000. */
   readonly heartbeatMs?: number;
+  /**
+   * Add `disk-full` faults: a stateful service on SQLite on a tmpfs the run mounts (needs root; when it
+   * cannot, the kind is left out and the report says why). Default false.
+   */
+  readonly diskFull?: boolean;
 }
 
 /** How long a run waits for a detection, a recovery, convergence or the health tables to agree, ms. */
@@ -48,6 +58,7 @@ export async function chaosRun(o: ChaosRunTopology): Promise<ChaosReport> {
     vnicsPerVnet: o.vnicsPerVnet,
     seed: o.seed,
     ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+    ...(o.diskFull === true ? { diskFull: true } : {}),
   });
   try {
     return await runChaos(overlay, o);
@@ -79,7 +90,8 @@ export async function runChaos(overlay: ChaosOverlay, o: ChaosRunOptions): Promi
   try {
     await Promise.all(overlay.vnics().map(startLoad));
     await settled(observations, overlay, start, 'the overlay to converge before the first fault');
-    const faults = await runSchedule({ overlay, observations, ledger, startLoad, waitMs: WAIT_MS }, o, setup, start);
+    const ctx = { overlay, observations, ledger, startLoad, waitMs: WAIT_MS, timeoutMs: setup.timeoutMs };
+    const faults = await runSchedule(ctx, o, setup, start);
     await new Promise((r) => setTimeout(r, Math.max(0, start + o.durationMs - wallNow())));
     await stopLoad(overlay, ledger, setup.timeoutMs);
     stopped = true;
@@ -98,7 +110,7 @@ export async function runChaos(overlay: ChaosOverlay, o: ChaosRunOptions): Promi
 /** Runs the seed's faults one after the other, telling each outcome as it comes. */
 async function runSchedule(ctx: FaultContext, o: ChaosRunOptions, setup: ChaosSetup, start: number) {
   const faults: FaultOutcome[] = [];
-  for (const f of planSchedule({ ...o, ...setup })) {
+  for (const f of planSchedule({ ...o, ...setup, kinds: kindsOf(ctx.overlay, o) })) {
     const outcome = await runFault(f, ctx, start);
     faults.push(outcome);
     o.onProgress?.(progressLine(outcome));
@@ -106,8 +118,16 @@ async function runSchedule(ctx: FaultContext, o: ChaosRunOptions, setup: ChaosSe
   return faults;
 }
 
+/** The kinds a run on `overlay` injects: those asked, or every one it allows; `disk-full` only with a store disk. */
+function kindsOf(overlay: ChaosOverlay, o: ChaosRunOptions): FaultKind[] {
+  const all: FaultKind[] = overlay.disk === undefined ? [...FAULT_KINDS] : [...FAULT_KINDS, 'disk-full'];
+  return o.kinds === undefined ? all : o.kinds.filter((k) => all.includes(k));
+}
+
 function setupOf(overlay: ChaosOverlay, o: ChaosRunOptions): ChaosSetup {
+  const leftOut = overlay.diskLeftOut === undefined ? {} : { leftOut: { 'disk-full': overlay.diskLeftOut } };
   return {
+    ...leftOut,
     vnets: overlay.hosts.length,
     vnicsPerVnet: overlay.hosts[0]?.vnics.length ?? 0,
     heartbeatMs: overlay.heartbeatMs,
@@ -118,7 +138,8 @@ function setupOf(overlay: ChaosOverlay, o: ChaosRunOptions): ChaosSetup {
   };
 }
 
-function loadOptions(o: ChaosRunOptions, setup: ChaosSetup, agent: Agent): Record<string, unknown> {
+/** What `chaos.start` asks of a VNic agent: the run's load, with a seed of its own. */
+export function loadOptions(o: ChaosRunOptions, setup: ChaosSetup, agent: Agent): Record<string, unknown> {
   const load: LoadOptions = {
     rate: setup.rate,
     mcastRate: setup.mcastRate,
@@ -136,7 +157,7 @@ async function settled(observations: Observations, overlay: ChaosOverlay, since:
 }
 
 /** Stops every VNic's load and records what each left unsettled past its deadline. */
-async function stopLoad(overlay: ChaosOverlay, ledger: Ledger, timeoutMs: number): Promise<void> {
+export async function stopLoad(overlay: { vnics(): Agent[] }, ledger: Ledger, timeoutMs: number): Promise<void> {
   await Promise.all(
     overlay.vnics().map(async (a) => {
       const final = await a.call<LoadFinal>('chaos.stop', {}, timeoutMs + 10_000).catch(() => undefined);
@@ -145,14 +166,15 @@ async function stopLoad(overlay: ChaosOverlay, ledger: Ledger, timeoutMs: number
   );
 }
 
-function progressLine(f: FaultOutcome): string {
+/** One line of progress: a fault and what came of it. */
+export function progressLine(f: FaultOutcome): string {
   const ms = (v: number | null | undefined): string => (v === undefined ? '-' : v === null ? 'missed' : `${v} ms`);
   const error = f.error === undefined ? '' : `  error: ${f.error}`;
   return `${f.kind} ${f.target} for ${f.holdMs} ms at +${f.atMs} ms: detected ${ms(f.detectMs)}, recovered ${ms(f.recoverMs)}, converged ${ms(f.convergeMs)}${error}`;
 }
 
 /** @throws L8_ERR_INVALID_ARGUMENT for a duration, rate or deadline out of range */
-function checkRun(o: ChaosRunOptions): void {
+export function checkRun(o: ChaosRunOptions): void {
   const positive = (v: number | undefined, what: string, max: number): void => {
     if (v !== undefined && !(v > 0 && v <= max))
       throw l8error('L8_ERR_INVALID_ARGUMENT', `${what} must be above 0 and at most ${max} (got ${v})`);
@@ -161,4 +183,7 @@ function checkRun(o: ChaosRunOptions): void {
   positive(o.rate, 'request rate', 10_000);
   positive(o.mcastRate, 'multicast rate', 10_000);
   positive(o.timeoutMs, 'request deadline (ms)', 600_000);
+  const unknown = (o.kinds ?? []).filter((k) => !ALL_FAULT_KINDS.includes(k));
+  if (unknown.length > 0 || o.kinds?.length === 0)
+    throw l8error('L8_ERR_INVALID_ARGUMENT', `fault kinds must be some of ${ALL_FAULT_KINDS.join(', ')}`);
 }
