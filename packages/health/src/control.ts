@@ -19,7 +19,11 @@ export type LocalControl =
   /** Whether this VNic wants every node's load figures (`stats` deltas); off until it asks. */
   | { readonly t: 'watch'; readonly stats: boolean }
   | { readonly t: 'services'; readonly services: ServiceArea[] }
-  | { readonly t: 'stats'; readonly stats: NodeStats };
+  | { readonly t: 'stats'; readonly stats: NodeStats }
+  /** The VNic accepts direct links from VNics on its host at this unix socket path (the same-host short cut). */
+  | { readonly t: 'direct'; readonly path: string }
+  /** The VNic asks to be introduced to `node`, a VNic of the same VNet, for a direct link. */
+  | { readonly t: 'introduce'; readonly node: NodeId };
 
 /** A control message from a peer VNet. */
 export type PeerControl =
@@ -40,7 +44,24 @@ export type VNetControl =
   | { readonly t: 'hb' }
   | { readonly t: 'health'; readonly deltas: HealthDelta[] }
   | { readonly t: 'drop'; readonly vnet: NodeId }
-  | { readonly t: 'close'; readonly error: WireError };
+  | { readonly t: 'close'; readonly error: WireError }
+  /** `node` may dial this VNic directly once, proving itself with `token`; this VNic answers with `reply`. */
+  | { readonly t: 'expect'; readonly node: NodeId; readonly token: string; readonly reply: string }
+  /** The answer to `introduce`: where `node` listens and the tokens, or the code it was refused with. */
+  | {
+      readonly t: 'introduced';
+      readonly node: NodeId;
+      readonly path?: string;
+      readonly token?: string;
+      readonly reply?: string;
+      readonly refused?: string;
+    };
+
+/** Longest unix socket path a VNic may announce for direct links (Linux's `sun_path` is 108 bytes). */
+export const DIRECT_PATH_MAX = 107;
+
+/** Tokens of an introduction: 16 random bytes in base64url. */
+const TOKEN = /^[A-Za-z0-9_-]{22}$/;
 
 /** A wire error (docs/protocol.md §5) with a bounded code and message; `data` is kept as sent. */
 export function parseWireError(value: unknown): WireError | undefined {
@@ -59,6 +80,8 @@ export function parseLocalControl(value: unknown): LocalControl | undefined {
   const o = objectOf(value);
   if (o?.t === 'hb' || o?.t === 'resync' || o?.t === 'bye') return { t: o.t };
   if (o?.t === 'watch') return typeof o.stats === 'boolean' ? { t: 'watch', stats: o.stats } : undefined;
+  if (o?.t === 'direct') return isDirectPath(o.path) ? { t: 'direct', path: o.path } : undefined;
+  if (o?.t === 'introduce') return isNodeId(o.node) ? { t: 'introduce', node: o.node } : undefined;
   if (o?.t === 'services') {
     const services = parseServices(o.services, ANNOUNCED_MAX);
     return services === undefined ? undefined : { t: 'services', services };
@@ -98,7 +121,30 @@ export function parseVNetControl(value: unknown): VNetControl | undefined {
     return deltas === undefined ? undefined : { t: 'health', deltas };
   }
   if (o?.t === 'drop') return isNodeId(o.vnet) ? { t: 'drop', vnet: o.vnet } : undefined;
+  if (o?.t === 'expect') return expectOf(o);
+  if (o?.t === 'introduced') return introducedOf(o);
   return o?.t === 'close' ? closeOf(o) : undefined;
+}
+
+function isDirectPath(p: unknown): p is string {
+  return typeof p === 'string' && p.startsWith('/') && Buffer.byteLength(p) <= DIRECT_PATH_MAX && !p.includes('\0');
+}
+
+function isToken(t: unknown): t is string {
+  return typeof t === 'string' && TOKEN.test(t);
+}
+
+function expectOf(o: Record<string, unknown>): VNetControl | undefined {
+  if (!isNodeId(o.node) || !isToken(o.token) || !isToken(o.reply)) return undefined;
+  return { t: 'expect', node: o.node, token: o.token, reply: o.reply };
+}
+
+function introducedOf(o: Record<string, unknown>): VNetControl | undefined {
+  if (!isNodeId(o.node)) return undefined;
+  if (typeof o.refused === 'string' && o.refused.length <= 64)
+    return { t: 'introduced', node: o.node, refused: o.refused };
+  if (!isDirectPath(o.path) || !isToken(o.token) || !isToken(o.reply)) return undefined;
+  return { t: 'introduced', node: o.node, path: o.path, token: o.token, reply: o.reply };
 }
 
 function closeOf(o: Record<string, unknown>): { t: 'close'; error: WireError } | undefined {

@@ -1,5 +1,6 @@
 /** @layer8/health: health records, the replicated table and load sampling (DESIGN.md §5). */
 export {
+  DIRECT_PATH_MAX,
   type LocalControl,
   type PeerControl,
   parseLocalControl,

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_MAX_FRAME, FrameDecoder, type L8Error, l8error, toL8Error } from '@layer8/protocol';
 import { SendBatch } from './send-batch.ts';
@@ -68,7 +69,7 @@ export class FramedLink {
   readonly #maxQueued: number;
   readonly #flushFrames: number;
   readonly #onClose: ((error: L8Error | undefined) => void) | undefined;
-  readonly #batch = new SendBatch();
+  readonly #batch: SendBatch;
   #scheduled = false;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
@@ -77,6 +78,8 @@ export class FramedLink {
 
   constructor(stream: Duplex, options: FramedLinkOptions) {
     this.#stream = stream;
+    // a socket is done with a chunk once its writableLength no longer counts it: batch buffers can be reused
+    this.#batch = new SendBatch(stream instanceof Socket ? () => stream.writableLength : undefined);
     this.#maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#flushFrames = options.flushFrames ?? 32;
     this.#onClose = options.onClose;
@@ -331,6 +334,7 @@ export class FramedLink {
   }
 
   #drained(): void {
+    this.#batch.drained();
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const w of waiters) w();

@@ -88,6 +88,8 @@ export class Connection {
    * VNet that has such VNics. Off by default: membership changes go to everyone, load figures only here.
    */
   wantsStats = false;
+  /** Where this local VNic accepts direct links (its `direct` announcement; unix-attached VNics only). */
+  directPath: string | undefined;
 
   constructor(opened: OpenedLink, link: FramedLink, dialled: boolean) {
     this.opened = opened;

@@ -3,6 +3,7 @@ import { type ControlBody, controlBody, decodeMessage, encodeControl, type L8Err
 import type { Connection } from './connection.ts';
 import { type ControlHost, every } from './control-host.ts';
 import { HealthSlice } from './health-slice.ts';
+import { Introductions } from './introductions.ts';
 import { LinkMembership } from './link-membership.ts';
 import type { ControlCounters } from './link-rounds.ts';
 import { Liveness } from './liveness.ts';
@@ -25,6 +26,8 @@ export class ControlPlane {
     rounds: 0,
     rebuilds: 0,
   };
+  /** The same-host short cut: introductions of local VNics to each other. */
+  readonly introductions: Introductions;
   readonly #host: ControlHost;
   readonly #slice: HealthSlice;
   readonly #liveness: Liveness;
@@ -34,6 +37,7 @@ export class ControlPlane {
 
   constructor(host: ControlHost) {
     this.#host = host;
+    this.introductions = new Introductions(host);
     const onChange = (): void => {
       this.#stale = true;
     };
@@ -65,6 +69,7 @@ export class ControlPlane {
 
   /** Forgets a closed connection; `error` is why it closed, when by a fault. */
   detached(conn: Connection, error?: L8Error): void {
+    this.introductions.forget(conn);
     this.#guarded('detach', () => this.#links.detached(conn, error));
   }
 
@@ -123,6 +128,8 @@ export class ControlPlane {
       this.#slice.publish([{ ...rec, services: body.services, updatedAt: Date.now() }], []);
     } else if (body.t === 'stats') this.#slice.localStats(rec, body.stats);
     else if (body.t === 'watch') this.#slice.localWatch(from, body.stats);
+    else if (body.t === 'direct') this.introductions.announce(from, body.path);
+    else if (body.t === 'introduce') this.introductions.introduce(from, body.node);
     else if (body.t === 'resync') this.#slice.sendDump(from);
     else if (body.t === 'bye') from.leaving = true;
   }

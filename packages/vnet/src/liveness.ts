@@ -29,6 +29,8 @@ export class Liveness {
   readonly #hbAt = new WeakMap<Connection, number>();
   readonly #frames: Readonly<Record<'hb' | 'watch' | 'probe', Buffer>>;
   #counters: ControlCounters | undefined;
+  /** When the last heartbeat round ran (`performance.now()`). */
+  #roundAt = performance.now();
   #timers: NodeJS.Timeout[] = [];
 
   constructor(host: ControlHost, slice: HealthSlice, run: ControlRunner) {
@@ -50,6 +52,11 @@ export class Liveness {
     const beat = Math.max(10, Math.floor(h.options.heartbeatMs / TICKS_PER_DEADLINE));
     this.#timers = [
       every(beat, 'heartbeat', this.#run, () => {
+        // after a stall of this process, frames that came meanwhile are not read yet: judge next round
+        const now = performance.now();
+        const stalled = now - this.#roundAt > 2 * beat;
+        this.#roundAt = now;
+        if (stalled) return;
         heartbeatRound(h, counters);
         this.#peerRound(counters);
       }),
@@ -77,13 +84,13 @@ export class Liveness {
 
   /**
    * Peer `from` says `vnet` has gone quiet: this VNet asks `vnet` itself (a probe) and closes its link
-   * when no frame arrives within a quarter of the deadline. Nothing happens for a link already watched.
+   * when no frame arrives within half the deadline. Nothing happens for a link already watched.
    */
   suspected(from: Connection, vnet: NodeId): void {
     const conn = this.#host.peers.get(vnet);
     if (conn === undefined || conn === from || !this.#watch.probe(conn, performance.now())) return;
     this.#send(conn, 'probe');
-    const window = Math.max(10, Math.floor(this.#host.options.heartbeatMs / 4));
+    const window = Math.max(10, Math.floor(this.#host.options.heartbeatMs / 2));
     const timer = setTimeout(() => this.#run('probe', () => this.#probed(conn)), window).unref();
     this.#probeTimers.set(conn, timer);
   }

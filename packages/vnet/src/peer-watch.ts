@@ -14,7 +14,7 @@ export const RING_NEIGHBOURS = 2;
  *   peer itself before it believes it (a member cannot make another drop a live peer by saying so).
  *
  * A watched link carries a `watch` heartbeat every half deadline and is closed when silent for the deadline
- * (a probe: for a quarter of it). The other end answers a `watch` heartbeat when it has sent nothing for
+ * (a probe: for half of it). The other end answers a `watch` heartbeat when it has sent nothing for
  * half a deadline. Idle links outside these sets carry nothing.
  *
  * Invariants: `#since` holds the watched links of the last round, each with when watching began

@@ -1,4 +1,11 @@
-import { type HealthDelta, type HealthTable, parseVNetControl, StatsSampler } from '@layer8/health';
+import {
+  type HealthDelta,
+  type HealthTable,
+  parseVNetControl,
+  StatsSampler,
+  type TrafficCounters,
+  type VNetControl,
+} from '@layer8/health';
 import { FramedLink, formatAddress, type LinkAddress, type NodeHello } from '@layer8/link';
 import {
   BACKOFF,
@@ -52,6 +59,12 @@ export interface ConnectionHost {
   onLinkLost(error: L8Error): void;
   /** The VNic stopped for good with `error`. */
   onStopped(error: L8Error): void;
+  /** A link to the VNet is up, over a unix socket or TCP. */
+  onAttached(transport: 'unix' | 'tcp'): void;
+  /** The traffic to report in this node's load figures: the VNet link's `link` plus any other links'. */
+  traffic(link: TrafficCounters): TrafficCounters;
+  /** The VNet's part in the same-host short cut: an `expect` or an `introduced`. */
+  onDirect(c: Extract<VNetControl, { t: 'expect' | 'introduced' }>): void;
 }
 
 /**
@@ -241,6 +254,7 @@ export class Connection {
       this.life.to('connected', { vnet: this.#vnetId });
       this.#link.start();
       if (this.#o.healthStats === true) this.controlReliable({ t: 'watch', stats: true });
+      this.#host.onAttached(opened.transport);
     } catch (err) {
       const e = toL8Error(err, 'L8_ERR_CONNECT');
       this.#retry(address === undefined ? e : withAddress(e, address));
@@ -347,6 +361,7 @@ export class Connection {
     if (c === undefined) this.#drops.malformed++;
     else if (c.t === 'health') for (const d of c.deltas) this.#onHealth(d);
     else if (c.t === 'drop') this.#health.dropSlice(c.vnet);
+    else if (c.t === 'expect' || c.t === 'introduced') this.#host.onDirect(c);
     // the VNet's reason for closing the link, sent just before it does; kept for #onClose
     else if (c.t === 'close') this.#closeReason = fromWire(c.error);
   }
@@ -374,7 +389,8 @@ export class Connection {
   }
 
   #sendStats(): void {
-    if (this.#link !== undefined) this.control({ t: 'stats', stats: this.#sampler.sample(this.#link.stats) });
+    if (this.#link !== undefined)
+      this.control({ t: 'stats', stats: this.#sampler.sample(this.#host.traffic(this.#link.stats)) });
   }
 }
 

@@ -1,7 +1,9 @@
-import { HealthTable, type HealthView } from '@layer8/health';
+import { HealthTable, type HealthView, type TrafficCounters, type VNetControl } from '@layer8/health';
 import type { LinkStats } from '@layer8/link';
 import {
   type DataInit,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   Kind,
   type L8Error,
@@ -21,6 +23,7 @@ import type { ConcurrencyLimit } from './bulkhead.ts';
 import { ByteCache } from './byte-cache.ts';
 import { Connection } from './connection.ts';
 import { checkFrameSize, type DataSource, dataInit, MODE_BYTE, sendData } from './data-init.ts';
+import { type DirectHost, DirectLinks } from './direct/direct-links.ts';
 import {
   Dispatcher,
   dispatchLimits,
@@ -82,6 +85,10 @@ export class VNic {
   readonly #drops: VNicDrops = newDrops();
   /** `local`-mode requests served in this process. */
   readonly #local: LocalCalls;
+  /** The same-host short cut; undefined with `direct: false`. */
+  readonly #direct: DirectLinks | undefined;
+  /** When the last frame came in over a direct link (`performance.now()`), for the handlers' deadlines. */
+  #directAt = 0;
   #leader: LeaderResolver | undefined;
   /** Circuit breakers and retries of the requests this VNic makes (resilience.ts). */
   readonly #resilience: Resilience;
@@ -118,8 +125,9 @@ export class VNic {
       drops: this.#drops,
       onHandlerError: options.onHandlerError ?? oneWayWarning(options.logger, this.#logFields()),
       calls: this,
-      receivedAt: () => this.#conn.link?.lastReceivedAt ?? performance.now(),
+      receivedAt: () => Math.max(this.#conn.link?.lastReceivedAt ?? performance.now(), this.#directAt),
     });
+    this.#direct = options.direct === false ? undefined : this.#directLinks(options);
     this.#hooked = requestHooks(options, this.#logFields());
     this.#local = new LocalCalls({
       id: this.id,
@@ -133,6 +141,7 @@ export class VNic {
     this.#health.onChange((e) => {
       if (e.type !== 'unreachable' && e.type !== 'removed') return;
       const why = `node ${e.record.alias} (${e.record.id}) is ${e.type}`;
+      this.#direct?.drop(e.record.id, why);
       this.#pending.failNode(e.record.id, l8error('L8_ERR_UNREACHABLE', why));
     });
   }
@@ -168,6 +177,12 @@ export class VNic {
   /** Handlers running and messages queued for a handler slot (`maxHandlersInFlight`, `maxQueuedRequests`). */
   get handlers(): { readonly inFlight: number; readonly queued: number } {
     return { inFlight: this.#dispatch.inFlight, queued: this.#dispatch.queued };
+  }
+
+  /** The same-host short cut at this VNic: links open now, and counters (docs/overlay.md, "Same host"). */
+  get direct(): { readonly open: number; readonly opened: number; readonly refused: number; readonly spoofed: number } {
+    const c = this.#direct?.counters ?? { opened: 0, refused: 0, spoofed: 0 };
+    return { open: this.#direct?.size ?? 0, ...c };
   }
 
   /** Traffic counters of the current link. */
@@ -361,7 +376,10 @@ export class VNic {
     const { seq, promise } = this.#pending.add(node, timeout, o.onProgress, o.signal);
     try {
       const at = { kind: Kind.REQUEST, mode, node, service, area, seq };
-      this.#sendData(dataInit(at, this.#addresses(), payload, o, timeout));
+      const direct = this.#direct?.linkTo(node);
+      const d = dataInit(at, this.#addresses(), payload, o, timeout);
+      if (direct === undefined) this.#sendData(d);
+      else sendData(direct.link, d, direct.peerMaxFrame);
     } catch (err) {
       this.#pending.fail(seq, toL8Error(err, 'L8_ERR_CONNECT'));
     }
@@ -373,8 +391,28 @@ export class VNic {
       services: () => this.#dispatch.services(),
       onData: (frame: Buffer) => this.#dispatch.deliver(frame),
       onAnswer: (frame: Buffer, kind: number) => this.#pending.answer(frame, kind, this.#fromVNet, this.#drops),
-      onLinkLost: (error: L8Error) => this.#pending.failAll(error),
+      onLinkLost: (error: L8Error) => {
+        this.#direct?.closeLinks(error);
+        this.#pending.failAll(error);
+      },
+      onAttached: (transport: 'unix' | 'tcp') => {
+        if (transport === 'unix')
+          this.#direct
+            ?.announce()
+            .catch((err) =>
+              this.#o.logger?.warn?.(
+                { ...this.#logFields(), err: String(err) },
+                'no direct socket: the same-host short cut is off',
+              ),
+            );
+      },
+      traffic: (link: TrafficCounters) => this.#direct?.traffic(link) ?? link,
+      onDirect: (c: Extract<VNetControl, { t: 'expect' | 'introduced' }>) => {
+        if (c.t === 'expect') this.#direct?.expect(c.node, c.token, c.reply);
+        else this.#direct?.introduced(c.node, c.path, c.token, c.reply);
+      },
       onStopped: (error: L8Error) => {
+        this.#direct?.close(error);
         this.#dispatch.clear();
         this.#dispatch.abortRunning(error);
         this.#pending.failAll(error);
@@ -403,8 +441,32 @@ export class VNic {
 
   /** Sends an encoded frame (answers built by the dispatcher). */
   #send(frame: Buffer): void {
-    checkFrameSize(frame.length - 4, this.#conn.peerMaxFrame);
-    this.#conn.linkOrThrow().send(frame);
+    const direct = this.#direct?.linkOf(frame);
+    checkFrameSize(frame.length - 4, direct?.peerMaxFrame ?? this.#conn.peerMaxFrame);
+    (direct?.link ?? this.#conn.linkOrThrow()).send(frame);
+  }
+
+  /** The same-host short cut's parts of this VNic (docs/overlay.md, "Same host"). */
+  #directLinks(o: VNicOptions): DirectLinks {
+    const host: DirectHost = {
+      id: this.id,
+      maxFrame: o.maxFrame ?? DEFAULT_MAX_FRAME,
+      maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+      onFrame: (frame, link) => {
+        this.#directAt = link.lastReceivedAt;
+        const kind = frame[Offset.KIND] as number;
+        if (kind === Kind.REPLY || kind === Kind.PROGRESS || kind === Kind.FAIL) {
+          this.#pending.answer(frame, kind, NOT_FROM_VNET, this.#drops);
+        } else this.#dispatch.deliver(frame);
+      },
+      control: (body) => this.#conn.controlReliable(body),
+      localUp: (node) => {
+        const r = this.#health.get(node);
+        return r?.status === 'up' && r.role === 'vnic' && r.vnet === this.#conn.vnetId;
+      },
+      lost: (node, error) => this.#pending.failNode(node, error),
+    };
+    return new DirectLinks(host, typeof o.direct === 'object' ? o.direct.dir : undefined);
   }
 
   #sendData(d: DataInit): void {
@@ -415,6 +477,9 @@ export class VNic {
   readonly #fromVNet = (frame: Buffer): boolean =>
     isSourceOf(this.#conn.vnetIdBytes, frame) || this.#health.get(readNodeId(frame, Offset.SOURCE))?.role === 'vnet';
 }
+
+/** Answers over a direct link come from its node, never from a VNet. */
+const NOT_FROM_VNET = (): boolean => false;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
