@@ -24,7 +24,8 @@ interface Observed {
 async function observedVNic(socket: string, alias: string): Promise<Observed> {
   const registry: Registry = newRegistry();
   const metrics = new VNicMetrics(registry);
-  const vnic = new VNic({ provider: devProvider(), vnet: { path: socket }, alias, observer: metrics });
+  // the VNet's own counters are checked: requests must cross it (no same-host short cut)
+  const vnic = new VNic({ provider: devProvider(), vnet: { path: socket }, alias, observer: metrics, direct: false });
   metrics.track(vnic);
   await vnic.connect();
   return { vnic, server: await serveMetrics(registry, { port: 0 }) };

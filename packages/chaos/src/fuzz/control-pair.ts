@@ -52,7 +52,8 @@ export class ControlPair {
 
   constructor(o: ControlPairOptions) {
     this.#o = o;
-    const common = { vnet: o.vnet, reconnect: { firstMs: 10, maxMs: 200 }, breaker: false as const };
+    // the pair checks that the target VNet serves: its requests must cross it, never a direct link
+    const common = { vnet: o.vnet, reconnect: { firstMs: 10, maxMs: 200 }, breaker: false as const, direct: false };
     this.server = new VNic({ ...common, id: o.server.id, provider: o.server.provider, alias: 'fuzz-control-server' });
     this.#client = new VNic({ ...common, id: o.client.id, provider: o.client.provider, alias: 'fuzz-control-client' });
     this.server.subscribe({ service: o.service, area: 0 }, (m) => m.payload);
