@@ -198,7 +198,9 @@ export class FramedLink {
   /** Queues the frame of `size` bytes written at the last reserved offset. */
   commit(size: number): void {
     this.#batch.commit(size);
-    if (this.#batch.frames >= this.#flushFrames && this.#earlyFlushDue()) {
+    // judged at every flushFrames-th frame only: reading the clock per frame costs a forwarding switch ~7 %
+    const frames = this.#batch.frames;
+    if (frames >= this.#flushFrames && frames % this.#flushFrames === 0 && this.#earlyFlushDue()) {
       this.#flush();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
