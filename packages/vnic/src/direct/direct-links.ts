@@ -40,7 +40,8 @@ export interface DirectHost extends DirectEnds {
  * messages, nodes without a link) takes the switched path. A link is closed when health stops showing its
  * node up, when this VNic loses its VNet, or on a frame it may not carry.
  *
- * Invariants: `#out` and `#in` hold open links only, keyed by the other node's key (`#out`: dialled here);
+ * Invariants: `#out` and `#in` hold open links only, keyed by the other node's id (`#out`: dialled here);
+ * `#answers` maps the key of every node with an open link (its 16 id bytes) to the link its answers take;
  * `#asked` holds nodes with an introduction under way (value 0) or refused until a time; `#expected` at
  * most {@link MAX_EXPECTED} tokens.
  */
@@ -49,6 +50,7 @@ export class DirectLinks {
   readonly #host: DirectHost;
   readonly #out = new Map<string, DirectLink>();
   readonly #in = new Map<string, DirectLink>();
+  readonly #answers = new Map<string, DirectLink>();
   readonly #asked = new Map<string, number>();
   readonly #expected = new Map<string, { node: NodeId; reply: string; until: number }>();
   readonly #path: string;
@@ -73,7 +75,7 @@ export class DirectLinks {
 
   /** The link for requests to `node`, if one is open; else asks the VNet for an introduction when health shows it local and up. */
   linkTo(node: NodeId): DirectLink | undefined {
-    const key = nodeKey(node);
+    const key = node;
     const d = this.#out.get(key);
     if (d !== undefined || node === this.#host.id) return d;
     const asked = this.#asked.get(key);
@@ -99,9 +101,7 @@ export class DirectLinks {
 
   /** The link an answer to the node in `prefixed`'s destination goes back on (a length-prefixed frame), if one is open. */
   linkOf(prefixed: Buffer): DirectLink | undefined {
-    if (this.#in.size === 0 && this.#out.size === 0) return undefined;
-    const key = idKeyAt(prefixed, 4 + Offset.DESTINATION);
-    return this.#in.get(key) ?? this.#out.get(key);
+    return this.#answers.size === 0 ? undefined : this.#answers.get(idKeyAt(prefixed, 4 + Offset.DESTINATION));
   }
 
   /** Starts listening (once) and tells the VNet where; call after every attach over the unix socket. */
@@ -124,8 +124,7 @@ export class DirectLinks {
 
   /** Closes the link to `node` (health no longer shows it up). */
   drop(node: NodeId, why: string): void {
-    const key = nodeKey(node);
-    for (const d of [this.#out.get(key), this.#in.get(key)]) d?.link.close(l8error('L8_ERR_UNREACHABLE', why));
+    for (const d of [this.#out.get(node), this.#in.get(node)]) d?.link.close(l8error('L8_ERR_UNREACHABLE', why));
   }
 
   /** Closes every link (the VNet link was lost); the listener stays. */
@@ -145,7 +144,7 @@ export class DirectLinks {
 
   #refused(node: NodeId): void {
     this.counters.refused++;
-    this.#asked.set(nodeKey(node), performance.now() + REFUSED_MS);
+    this.#asked.set(node, performance.now() + REFUSED_MS);
   }
 
   async #dial(node: NodeId, path: string, token: string, reply: string): Promise<void> {
@@ -177,20 +176,29 @@ export class DirectLinks {
   }
 
   #add(d: DirectLink, links: Map<string, DirectLink>): void {
-    const key = nodeKey(d.peer);
+    const key = d.peer;
     if (d.link.closed || !this.#host.localUp(d.peer)) return d.link.close();
     links.get(key)?.link.close();
     links.set(key, d);
+    this.#reindex(key);
     if (links === this.#out) this.#asked.delete(key);
     this.counters.opened++;
     d.onClosed = (e) => {
       if (links.get(key) === d) links.delete(key);
+      this.#reindex(key);
       for (const f of ['framesIn', 'framesOut', 'bytesIn', 'bytesOut'] as const)
         this.#closedTraffic[f] += d.link.stats[f];
       if (e?.code === 'L8_ERR_IDENTITY') this.counters.spoofed++;
       if (links === this.#out)
         this.#host.lost(d.peer, l8error('L8_ERR_UNREACHABLE', `the direct link to ${d.peer} closed`, { cause: e }));
     };
+  }
+
+  /** Points the answers to `node` at its accepted link, else the one dialled here, else none. */
+  #reindex(node: NodeId): void {
+    const d = this.#in.get(node) ?? this.#out.get(node);
+    if (d === undefined) this.#answers.delete(nodeKey(node));
+    else this.#answers.set(nodeKey(node), d);
   }
 
   #listen(): Promise<Server> {
