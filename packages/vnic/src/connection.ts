@@ -375,11 +375,17 @@ export class Connection {
     }
   }
 
+  /** When the heartbeat timer last ticked (`performance.now()`). */
+  #tickAt = performance.now();
+
   #heartbeat(): void {
     const link = this.#link;
     if (link === undefined) return;
     const now = performance.now();
-    if (now - link.lastReceivedAt > this.#heartbeatMs) {
+    // after a stall of this process the frames that came meanwhile are not read yet: judge next tick
+    const stalled = now - this.#tickAt > this.#heartbeatMs / 2;
+    this.#tickAt = now;
+    if (!stalled && now - link.lastReceivedAt > this.#heartbeatMs) {
       link.close(
         l8error('L8_ERR_TIMEOUT', `no frame from the VNet within the ${this.#heartbeatMs} ms heartbeat deadline`),
       );
