@@ -44,7 +44,12 @@ export interface PendingTableOptions {
 
 /** Whether `frame`'s source (header offset 16) is the node `id` (16 bytes): an allocation-free compare. */
 export function isSourceOf(id: Uint8Array, frame: Buffer): boolean {
-  for (let i = 0; i < 16; i++) if (id[i] !== frame[Offset.SOURCE + i]) return false;
+  return hasIdAt(frame, Offset.SOURCE, id);
+}
+
+/** Whether the 16 id bytes of `frame` at `offset` are `id`'s. */
+export function hasIdAt(frame: Buffer, offset: number, id: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (id[i] !== frame[offset + i]) return false;
   return true;
 }
 

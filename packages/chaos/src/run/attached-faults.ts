@@ -1,7 +1,7 @@
-import { l8error, toL8Error } from '@layer8/protocol';
+import { l8error } from '@layer8/protocol';
 import { wallNow } from './agent-protocol.ts';
 import type { AttachedOverlay } from './attached-overlay.ts';
-import { both, type FaultOutcome, type Measured, measured, pick, since } from './faults.ts';
+import { both, type FaultOutcome, type Measured, measured, settle } from './faults.ts';
 import { type ProbeOutcome, probeForeignAt } from './hostile.ts';
 import type { Ledger } from './ledger.ts';
 import { allUp, noneUp, type Observations, type TablePredicate } from './observe.ts';
@@ -38,21 +38,11 @@ export async function runAttachedFault(f: PlannedFault, ctx: AttachedContext, ru
   const base = { kind: f.kind, target, holdMs: f.holdMs, atMs: Math.round(at - runStart) };
   const victim = victimOf(ctx, h, k);
   const probes: Promise<ProbeOutcome>[] = [probe(ctx, h)];
-  try {
+  return settle(base, probes, async () => {
     const m = await inject(f, ctx, at, victim);
     const converged = await ctx.observations.when(observers(ctx), m.endedAt, settledOn(ctx), ctx.waitMs);
-    const end = converged.at ?? wallNow();
-    const spurious = spuriousLosses(ctx, victim, at, end);
-    return {
-      ...base,
-      ...pick(m),
-      convergeMs: since(converged.at, m.endedAt),
-      spurious,
-      probes: await Promise.all(probes),
-    };
-  } catch (err) {
-    return { ...base, convergeMs: null, spurious: 0, probes: await Promise.all(probes), error: toL8Error(err).message };
-  }
+    return { m, convergedAt: converged.at, spurious: spuriousLosses(ctx, victim, at, converged.at ?? wallNow()) };
+  });
 }
 
 function inject(f: PlannedFault, ctx: AttachedContext, at: number, victim: Agent): Promise<Measured> {

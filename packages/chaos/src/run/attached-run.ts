@@ -5,12 +5,9 @@ import { type AttachedContext, observers, ownLive, runAttachedFault, settledOn }
 import { AttachedOverlay } from './attached-overlay.ts';
 import type { FaultOutcome } from './faults.ts';
 import { compareTables, statuses } from './health-compare.ts';
-import { Ledger } from './ledger.ts';
-import type { LoadBatch } from './load-batch.ts';
-import { Observations } from './observe.ts';
 import type { Agent } from './process-agent.ts';
 import { buildReport, type ChaosReport, type ChaosSetup } from './report.ts';
-import { type ChaosRunOptions, checkRun, loadOptions, progressLine, stopLoad, WAIT_MS } from './runner.ts';
+import { type ChaosRunOptions, checkRun, loadOptions, progressLine, recordLoad, stopLoad, WAIT_MS } from './runner.ts';
 import { ATTACHED_KINDS, type FaultKind, planSchedule } from './schedule.ts';
 
 /** Options of {@link chaosRunAttached}: a run against VNets that run already. */
@@ -75,14 +72,7 @@ export async function runAttached(overlay: AttachedOverlay, o: ChaosRunOptions):
   checkRun(o);
   const { kinds, leftOut } = attachedKinds(overlay, o.kinds);
   const setup = setupOf(overlay, o, leftOut);
-  const ledger = new Ledger();
-  const observations = new Observations();
-  const unlisten = overlay.onPush((agent, push) => {
-    if (push.push !== 'load') return;
-    const batch = push.body as LoadBatch;
-    ledger.add(agent.key, batch);
-    observations.add(agent.key, batch.health, batch.states);
-  });
+  const { ledger, observations, unlisten } = recordLoad(overlay);
   const crashesBefore = overlay.crashes.length;
   const startLoad = (agent: Agent): Promise<void> => agent.call('chaos.start', loadOptions(o, setup, agent));
   const ctx: AttachedContext = { overlay, observations, ledger, startLoad, waitMs: WAIT_MS, dead: new Set() };

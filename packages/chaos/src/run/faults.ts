@@ -65,7 +65,7 @@ export async function runFault(f: PlannedFault, ctx: FaultContext, runStart: num
   const base = { kind: f.kind, target: targetOf(f), holdMs: f.holdMs, atMs: Math.round(at - runStart) };
   const before = liveIds(ctx.overlay);
   const probes: Probes = [];
-  try {
+  return settle(base, probes, async () => {
     const m = await inject(f, ctx, at, probes);
     const after = liveIds(ctx.overlay);
     const converged = await ctx.observations.when(
@@ -74,11 +74,33 @@ export async function runFault(f: PlannedFault, ctx: FaultContext, runStart: num
       exactlyUp([...after]),
       ctx.waitMs,
     );
-    const spurious = spuriousLosses(f, ctx, before, at, converged.at ?? wallNow());
+    return { m, convergedAt: converged.at, spurious: spuriousLosses(f, ctx, before, at, converged.at ?? wallNow()) };
+  });
+}
+
+/** What a fault measured, before its hostile joins are awaited. */
+export interface Settled {
+  readonly m: Measured;
+  /** When the observers agreed again, if they did within the wait. */
+  readonly convergedAt: number | undefined;
+  readonly spurious: number;
+}
+
+/**
+ * The outcome of one fault: `measure` run to its end and the hostile joins (`probes`, which the fault may
+ * add to while it runs) awaited; a fault that throws is reported with its error and no convergence.
+ */
+export async function settle(
+  base: Pick<FaultOutcome, 'kind' | 'target' | 'holdMs' | 'atMs'>,
+  probes: readonly Promise<ProbeOutcome>[],
+  measure: () => Promise<Settled>,
+): Promise<FaultOutcome> {
+  try {
+    const { m, convergedAt, spurious } = await measure();
     return {
       ...base,
       ...pick(m),
-      convergeMs: since(converged.at, m.endedAt),
+      convergeMs: since(convergedAt, m.endedAt),
       spurious,
       probes: await Promise.all(probes),
     };

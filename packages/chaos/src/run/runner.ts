@@ -5,7 +5,7 @@ import { compareHealth } from './health-compare.ts';
 import { Ledger } from './ledger.ts';
 import type { LoadBatch, LoadFinal, LoadOptions } from './load-batch.ts';
 import { exactlyUp, Observations } from './observe.ts';
-import { ChaosOverlay } from './overlay.ts';
+import { ChaosOverlay, type PushListener } from './overlay.ts';
 import type { Agent } from './process-agent.ts';
 import { buildReport, type ChaosReport, type ChaosSetup } from './report.ts';
 import { ALL_FAULT_KINDS, FAULT_KINDS, type FaultKind, planSchedule } from './schedule.ts';
@@ -68,13 +68,14 @@ export async function chaosRun(o: ChaosRunTopology): Promise<ChaosReport> {
 }
 
 /**
- * Drives request and multicast load from every VNic of `overlay` while the seed's fault schedule runs,
- * one fault at a time (docs/reliability.md), then stops the load, lets every request settle and compares
- * the health tables of every node. Resolves with the report; the overlay stays up.
+ * Records the load batches the VNic agents of `overlay` push: each operation in a {@link Ledger}, each
+ * health view in {@link Observations}, until `unlisten` is called.
  */
-export async function runChaos(overlay: ChaosOverlay, o: ChaosRunOptions): Promise<ChaosReport> {
-  checkRun(o);
-  const setup = setupOf(overlay, o);
+export function recordLoad(overlay: { onPush(listener: PushListener): () => void }): {
+  ledger: Ledger;
+  observations: Observations;
+  unlisten: () => void;
+} {
   const ledger = new Ledger();
   const observations = new Observations();
   const unlisten = overlay.onPush((agent, push) => {
@@ -83,6 +84,18 @@ export async function runChaos(overlay: ChaosOverlay, o: ChaosRunOptions): Promi
     ledger.add(agent.key, batch);
     observations.add(agent.key, batch.health, batch.states);
   });
+  return { ledger, observations, unlisten };
+}
+
+/**
+ * Drives request and multicast load from every VNic of `overlay` while the seed's fault schedule runs,
+ * one fault at a time (docs/reliability.md), then stops the load, lets every request settle and compares
+ * the health tables of every node. Resolves with the report; the overlay stays up.
+ */
+export async function runChaos(overlay: ChaosOverlay, o: ChaosRunOptions): Promise<ChaosReport> {
+  checkRun(o);
+  const setup = setupOf(overlay, o);
+  const { ledger, observations, unlisten } = recordLoad(overlay);
   const crashesBefore = overlay.crashes.length;
   const startLoad = (agent: Agent): Promise<void> => agent.call('chaos.start', loadOptions(o, setup, agent));
   const start = wallNow();

@@ -12,6 +12,7 @@ import {
   Offset,
   PROTOCOL_VERSION,
 } from '@layer8/protocol';
+import { hasIdAt } from '../pending.ts';
 
 /** Deadline of a direct link's handshake (the hello and its welcome), ms. */
 export const DIRECT_HANDSHAKE_MS = 5000;
@@ -68,12 +69,7 @@ export function fitsDirect(frame: Buffer, peerBytes: Uint8Array, selfBytes: Uint
   const kind = frame[Offset.KIND] as number;
   if (frame[Offset.VERSION] !== PROTOCOL_VERSION || frame.length < Offset.SERVICE) return false;
   if (kind === Kind.CONTROL || kind < Kind.REQUEST || kind > Kind.PROGRESS) return false;
-  return sameBytes(frame, Offset.SOURCE, peerBytes) && sameBytes(frame, Offset.DESTINATION, selfBytes);
-}
-
-function sameBytes(frame: Buffer, at: number, id: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (frame[at + i] !== id[i]) return false;
-  return true;
+  return hasIdAt(frame, Offset.SOURCE, peerBytes) && hasIdAt(frame, Offset.DESTINATION, selfBytes);
 }
 
 /** Reads the first CONTROL frame of a handshake, or undefined. */
