@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Action } from '@layer8/protocol';
+import { Action, l8error } from '@layer8/protocol';
 import { devProvider, tempDir } from '@layer8/testkit';
 import { VNet } from '@layer8/vnet';
 import { type Incoming, OK_CODE, type RequestObserver, VNic } from '@layer8/vnic';
@@ -61,4 +61,37 @@ describe('VNicOptions.observer', () => {
       await vnic.close();
     });
   }
+
+  test('reports each call once, whatever path it takes: retries, a bulkhead, no breakers', async () => {
+    const seen: Seen = [];
+    const vnic = new VNic({
+      provider: devProvider(),
+      vnet: { path: socketPath },
+      observer: recording(seen, false),
+      breaker: false,
+      bulkheads: { held: 1 },
+    });
+    await vnic.connect();
+    let failures = 2;
+    vnic.subscribe({ service: 'flaky' }, () => {
+      if (failures-- > 0) throw l8error('L8_ERR_UNAVAILABLE', 'not yet', { retryable: true });
+      return 'ok';
+    });
+    vnic.subscribe({ service: 'held' }, () => 'h');
+    const at = { node: vnic.id };
+    const retry = { attempts: 3, baseMs: 1 };
+    assert.equal((await vnic.request({ service: 'flaky', ...at }, null, { action: Action.GET, retry })).json(), 'ok');
+    assert.equal((await vnic.request({ service: 'held', ...at })).json(), 'h');
+    await assert.rejects(vnic.request({ service: 'nowhere' }), { code: 'L8_ERR_NO_SERVICE' });
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith('called')),
+      [
+        `called flaky ${Action.GET} ${OK_CODE}`,
+        `called held ${Action.HANDLE} ${OK_CODE}`,
+        `called nowhere ${Action.HANDLE} L8_ERR_NO_SERVICE`,
+      ],
+    );
+    assert.equal(seen.filter((s) => s.startsWith('served flaky')).length, 3, 'three attempts served');
+    await vnic.close();
+  });
 });

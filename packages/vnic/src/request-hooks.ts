@@ -4,7 +4,7 @@ import type { HandlerContext } from './context.ts';
 import type { Handler } from './dispatch.ts';
 import type { VNicLogger } from './lifecycle.ts';
 import type { Incoming, Payload } from './payload.ts';
-import { observeCall, observedHandler, type RequestObserver } from './request-observer.ts';
+import { observedHandler, type RequestObserver } from './request-observer.ts';
 import type { RequestOptions, Target } from './target.ts';
 import { tracerLookup } from './tracer-lookup.ts';
 import { traceCall, tracedHandler, traceIdOf } from './tracing.ts';
@@ -45,22 +45,20 @@ function logFailure(
 }
 
 /**
- * The request wrapper of a VNic with these hooks, outermost first: the span (so the others see its
- * traceparent), the debug log of failures, the observer. Undefined when no hook is on: the hot path then
- * reads one field and calls nothing.
+ * The request wrapper of a VNic with these hooks, outermost first: the span (so the debug log sees its
+ * traceparent), then the debug log of failures. Undefined when neither is on: the hot path then reads one
+ * field and calls nothing. The observer is not a wrapper: the resilience layer reports to it from the
+ * request's own settlement (resilience.ts), which costs no promise of its own.
  */
 export function requestHooks(o: HookOptions, node: Record<string, unknown>): HookedCall | undefined {
-  const { observer } = o;
   const tracer = tracerLookup(o.tracer);
   const log = debugLogger(o.logger);
-  if (observer === undefined && tracer === undefined && log === undefined) return undefined;
-  const observed = (target: Target, options: RequestOptions, call: (o: RequestOptions) => Promise<Incoming>) =>
-    observer === undefined ? call(options) : observeCall(observer, target, options, () => call(options));
+  if (tracer === undefined && log === undefined) return undefined;
   const logged: HookedCall =
     log === undefined
-      ? observed
+      ? (_target, options, call) => call(options)
       : (target, options, call) =>
-          observed(target, options, call).catch((err: unknown) => {
+          call(options).catch((err: unknown) => {
             const f = { ...node, service: target?.service, area: target?.area ?? 0, action: options.action };
             logFailure(log, 'request failed', f, options.traceparent, err);
             throw err;

@@ -1,8 +1,7 @@
-import { Action, toL8Error } from '@layer8/protocol';
+import { type Action, toL8Error } from '@layer8/protocol';
 import type { HandlerContext } from './context.ts';
 import type { Handler } from './dispatch.ts';
 import type { Incoming, Payload } from './payload.ts';
-import type { RequestOptions, Target } from './target.ts';
 
 /** The code a request that succeeded is observed with. */
 export const OK_CODE = 'OK';
@@ -25,46 +24,51 @@ export interface RequestObserver {
   served(service: string, action: Action, code: string, seconds: number): void;
 }
 
-/** One request to report: which side, what, how it ended, and its `performance.now()` start. */
-interface Report {
-  readonly side: 'called' | 'served';
-  readonly service: string;
-  readonly action: Action;
-  readonly startedAt: number;
-}
-
-/** Tells `observer` how request `r` ended; an observer's fault never reaches the request. */
-function report(observer: RequestObserver, r: Report, code: string): void {
+/**
+ * Tells `observer` that a request this VNic made to `service` settled with `code`, `startedAt` being its
+ * `performance.now()` at the `request()` call; an observer's fault never reaches the request.
+ */
+export function reportCall(
+  observer: RequestObserver,
+  service: string,
+  action: Action,
+  startedAt: number,
+  code: string,
+): void {
   try {
-    observer[r.side](r.service, r.action, code, (performance.now() - r.startedAt) / 1000);
+    observer.called(service, action, code, (performance.now() - startedAt) / 1000);
   } catch {
     // metrics are a side show: a broken observer must not fail the request it watches
   }
 }
 
-/** `reply`, reported to `observer.called` when it settles (the caller side). */
+/** `reply`, reported to `observer.called` when it settles (the caller side; one promise, no other object). */
 export function observeCall(
   observer: RequestObserver,
-  target: Target,
-  options: RequestOptions,
-  reply: () => Promise<Incoming>,
+  service: string,
+  action: Action,
+  startedAt: number,
+  reply: Promise<Incoming>,
 ): Promise<Incoming> {
-  const r: Report = {
-    side: 'called',
-    service: typeof target?.service === 'string' ? target.service : '',
-    action: options.action ?? Action.HANDLE,
-    startedAt: performance.now(),
-  };
-  return reply().then(
+  return reply.then(
     (answer) => {
-      report(observer, r, OK_CODE);
+      reportCall(observer, service, action, startedAt, OK_CODE);
       return answer;
     },
     (err: unknown) => {
-      report(observer, r, toL8Error(err).code);
+      reportCall(observer, service, action, startedAt, toL8Error(err).code);
       throw err;
     },
   );
+}
+
+/** Tells `observer.served` how a handler's request ended; an observer's fault never reaches the handler. */
+function reportServed(observer: RequestObserver, service: string, action: Action, startedAt: number, code: string) {
+  try {
+    observer.served(service, action, code, (performance.now() - startedAt) / 1000);
+  } catch {
+    // as in reportCall
+  }
 }
 
 /**
@@ -74,26 +78,26 @@ export function observeCall(
 export function observedHandler(observer: RequestObserver, service: string, handler: Handler): Handler {
   return (message: Incoming, ctx: HandlerContext): Payload | Promise<Payload> => {
     if (ctx.kind !== 'request') return handler(message, ctx);
-    const r: Report = { side: 'served', service, action: ctx.action, startedAt: performance.now() };
-    const done = (code: string): void => report(observer, r, code);
+    const { action } = ctx;
+    const startedAt = performance.now();
     let result: Payload | Promise<Payload>;
     try {
       result = handler(message, ctx);
     } catch (err) {
-      done(toL8Error(err).code);
+      reportServed(observer, service, action, startedAt, toL8Error(err).code);
       throw err;
     }
     if (!(result instanceof Promise)) {
-      done(OK_CODE);
+      reportServed(observer, service, action, startedAt, OK_CODE);
       return result;
     }
     return result.then(
       (r) => {
-        done(OK_CODE);
+        reportServed(observer, service, action, startedAt, OK_CODE);
         return r;
       },
       (err: unknown) => {
-        done(toL8Error(err).code);
+        reportServed(observer, service, action, startedAt, toL8Error(err).code);
         throw err;
       },
     );

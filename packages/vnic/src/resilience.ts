@@ -3,6 +3,7 @@ import { BreakerBoard, type BreakerListener, type BreakerOptions } from './break
 import { type Bulkhead, bulkheadOf, type CallerBulkhead, CallerBulkheads, type FullBulkhead } from './bulkhead.ts';
 import { type HedgePolicy, hedgeDelayMs, hedged, LatencyWindow } from './hedge.ts';
 import type { Incoming } from './payload.ts';
+import { OK_CODE, observeCall, type RequestObserver, reportCall } from './request-observer.ts';
 import {
   backoffMs,
   type FullRetryPolicy,
@@ -26,6 +27,8 @@ export interface ResilienceOptions {
   readonly bulkheads?: Readonly<Record<string, Bulkhead>>;
   /** Hedge policies of GETs by service name. */
   readonly hedges?: Readonly<Record<string, HedgePolicy>>;
+  /** Told how every request ended (`VNicOptions.observer`). */
+  readonly observer?: RequestObserver;
 }
 
 /** One request to make: where, with what options, and how to pick and send to a node. */
@@ -35,6 +38,8 @@ export interface CallPlan {
   readonly options: RequestOptions;
   /** The request's whole deadline, ms: retries share it. */
   readonly timeoutMs: number;
+  /** `performance.now()` at the `request()` call (read only with an observer). */
+  readonly startedAt: number;
   /** The node to send to (an instance mode picks one, respecting the breakers). @throws L8Error */
   pick(): NodeId;
   /** Sends to `node` with `options` (a retry's carry the time left). */
@@ -65,6 +70,8 @@ export class Resilience {
   readonly #bounds: ReadonlyMap<string, FullBulkhead> | undefined;
   readonly #hedges: ReadonlyMap<string, HedgePolicy> | undefined;
   readonly #latencies = new Map<string, LatencyWindow>();
+  /** Told how every request ended, undefined for none. */
+  readonly observer: RequestObserver | undefined;
 
   /** @throws L8_ERR_INVALID_ARGUMENT for a bad bulkhead */
   constructor(o: ResilienceOptions) {
@@ -73,13 +80,30 @@ export class Resilience {
     this.#budgetOptions = o.retryBudget ?? {};
     this.#bounds = o.bulkheads && new Map(Object.entries(o.bulkheads).map(([k, b]) => [k, bulkheadOf(b)]));
     this.#hedges = o.hedges === undefined ? undefined : new Map(Object.entries(o.hedges));
+    this.observer = o.observer;
   }
 
-  /** Makes the request of `plan`, within its service's bulkhead when it has one. */
+  /**
+   * Makes the request of `plan`, within its service's bulkhead when it has one, and reports its outcome
+   * to the observer (a single attempt from its own settlement, with its breaker's record).
+   */
   call(plan: CallPlan): Promise<Incoming> {
     const own = plan.options.bulkhead;
     const bound = own === undefined ? this.#bounds?.get(plan.service) : own === false ? undefined : bulkheadOf(own);
-    return bound === undefined ? this.#unbounded(plan) : this.#bulkheaded(plan, bound);
+    if (bound === undefined) return this.#unbounded(plan, true);
+    return this.#watched(plan, this.#bulkheaded(plan, bound));
+  }
+
+  /** `reply`, reported to the observer when it settles; `reply` itself without one. */
+  watch(service: string, options: RequestOptions, startedAt: number, reply: Promise<Incoming>): Promise<Incoming> {
+    const o = this.observer;
+    return o === undefined ? reply : observeCall(o, service, options.action ?? Action.HANDLE, startedAt, reply);
+  }
+
+  /** Reports a request refused before it was sent (no reply to wait for). */
+  refused(service: string, options: RequestOptions, startedAt: number, code: string): void {
+    const o = this.observer;
+    if (o !== undefined) reportCall(o, service, options.action ?? Action.HANDLE, startedAt, code);
   }
 
   /** Stops the breakers' timers. */
@@ -87,14 +111,22 @@ export class Resilience {
     this.breakers?.dispose();
   }
 
-  /** One attempt, hedged or not, or several when its retry policy allows. */
-  #unbounded(plan: CallPlan): Promise<Incoming> {
+  #watched(plan: CallPlan, reply: Promise<Incoming>): Promise<Incoming> {
+    return this.watch(plan.service, plan.options, plan.startedAt, reply);
+  }
+
+  /** One attempt, hedged or not, or several when its retry policy allows; `whole`: the call, to observe. */
+  #unbounded(plan: CallPlan, whole: boolean): Promise<Incoming> {
     const policy = retryPolicyOf(plan.options.retry, this.#retry);
     const hedge = this.#hedgeOf(plan);
-    if (policy !== undefined && policy.attempts > 1) return this.#withRetries(plan, policy, hedge);
-    if (hedge === undefined) return this.#attempt(plan, plan.options, plan.pick());
-    this.#budgetOf(plan.service, plan.area).request();
-    return this.#try(plan, plan.options, hedge);
+    let reply: Promise<Incoming>;
+    if (policy !== undefined && policy.attempts > 1) reply = this.#withRetries(plan, policy, hedge);
+    else if (hedge === undefined) return this.#attempt(plan, plan.options, plan.pick(), whole);
+    else {
+      this.#budgetOf(plan.service, plan.area).request();
+      reply = this.#try(plan, plan.options, hedge);
+    }
+    return whole ? this.#watched(plan, reply) : reply;
   }
 
   /** Waits for (or is refused) a slot of the service's bulkhead, then makes the request with the time left. */
@@ -113,7 +145,7 @@ export class Resilience {
   #inside(gate: CallerBulkhead, plan: CallPlan): Promise<Incoming> {
     let reply: Promise<Incoming>;
     try {
-      reply = this.#unbounded(plan);
+      reply = this.#unbounded(plan, false);
     } catch (err) {
       gate.leave();
       throw err;
@@ -153,18 +185,26 @@ export class Resilience {
     });
   }
 
-  /** One attempt to `node`; its outcome goes to the node's breaker. */
-  #attempt(plan: CallPlan, options: RequestOptions, node: NodeId): Promise<Incoming> {
+  /**
+   * One attempt to `node`; its outcome goes to the node's breaker and, when the attempt is the `whole`
+   * call, to the observer: one reaction for both.
+   */
+  #attempt(plan: CallPlan, options: RequestOptions, node: NodeId, whole = false): Promise<Incoming> {
     const reply = plan.send(node, options);
     const b = this.breakers;
-    if (b === undefined) return reply;
+    const o = whole ? this.observer : undefined;
+    if (b === undefined) return o === undefined ? reply : this.#watched(plan, reply);
+    const { service, area } = plan;
     return reply.then(
       (r) => {
-        b.record(plan.service, plan.area, node, undefined);
+        b.record(service, area, node, undefined);
+        if (o !== undefined) reportCall(o, service, options.action ?? Action.HANDLE, plan.startedAt, OK_CODE);
         return r;
       },
       (e: unknown) => {
-        b.record(plan.service, plan.area, node, toL8Error(e).code);
+        const code = toL8Error(e).code;
+        b.record(service, area, node, code);
+        if (o !== undefined) reportCall(o, service, options.action ?? Action.HANDLE, plan.startedAt, code);
         throw e;
       },
     );

@@ -298,6 +298,7 @@ export class VNic {
   }
 
   #request(target: Target, payload: Payload, options: RequestOptions): Promise<Incoming> {
+    const startedAt = this.#resilience.observer === undefined ? 0 : performance.now();
     try {
       if (this.#draining !== undefined || this.state === 'closed') throw this.#conn.notConnected();
       if (options.signal?.aborted) throw l8error('L8_ERR_ABORTED', 'request aborted by the caller');
@@ -306,22 +307,39 @@ export class VNic {
       const mode = target.node !== undefined ? 'unicast' : (target.mode ?? 'round-robin');
       if (mode === 'local') {
         const local = this.#dispatch.handlerOf(service, area);
-        if (local !== undefined) return this.#local.call(local, service, area, payload, options);
+        if (local !== undefined)
+          return this.#resilience.watch(
+            service,
+            options,
+            startedAt,
+            this.#local.call(local, service, area, payload, options),
+          );
       }
-      return this.#resilience.call(this.#plan(target, service, area, mode, payload, options));
+      return this.#resilience.call(this.#plan(target, service, area, mode, payload, options, startedAt));
     } catch (err) {
-      return Promise.reject(toL8Error(err, 'L8_ERR_INTERNAL'));
+      const e = toL8Error(err, 'L8_ERR_INTERNAL');
+      this.#resilience.refused(typeof target?.service === 'string' ? target.service : '', options, startedAt, e.code);
+      return Promise.reject(e);
     }
   }
 
   /** A request as the resilience layer makes it: the node is picked per attempt, the breakers respected. */
-  #plan(target: Target, service: string, area: number, mode: string, payload: Payload, o: RequestOptions): CallPlan {
+  #plan(
+    target: Target,
+    service: string,
+    area: number,
+    mode: string,
+    payload: Payload,
+    o: RequestOptions,
+    startedAt: number,
+  ): CallPlan {
     const byte = MODE_BYTE[mode] as Mode;
     return {
       service,
       area,
       options: o,
       timeoutMs: o.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      startedAt,
       pick: () => target.node ?? this.#resolve(service, area, mode),
       send: (node, options) => this.#sendRequest(node, service, area, byte, payload, options),
     };

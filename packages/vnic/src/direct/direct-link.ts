@@ -64,12 +64,19 @@ export class DirectLink {
   }
 }
 
-/** Whether a data frame on a direct link from `peer` may be delivered to `self`. */
+/**
+ * Whether a frame on a direct link from `peer` may be delivered to `self`: a request or an answer (one-way
+ * messages and multicasts always cross the VNet, for their order, so an honest peer never sends them here).
+ */
 export function fitsDirect(frame: Buffer, peerBytes: Uint8Array, selfBytes: Uint8Array): boolean {
-  const kind = frame[Offset.KIND] as number;
   if (frame[Offset.VERSION] !== PROTOCOL_VERSION || frame.length < Offset.SERVICE) return false;
-  if (kind === Kind.CONTROL || kind < Kind.REQUEST || kind > Kind.PROGRESS) return false;
+  if (!isDirectKind(frame[Offset.KIND] as number)) return false;
   return hasIdAt(frame, Offset.SOURCE, peerBytes) && hasIdAt(frame, Offset.DESTINATION, selfBytes);
+}
+
+/** Whether a direct link may carry frames of `kind`. */
+function isDirectKind(kind: number): boolean {
+  return kind === Kind.REQUEST || kind === Kind.REPLY || kind === Kind.FAIL || kind === Kind.PROGRESS;
 }
 
 /** Reads the first CONTROL frame of a handshake, or undefined. */

@@ -165,6 +165,8 @@ export class DirectLinks {
       if (body?.t !== 'hello' || e === undefined || e.node !== body.node || performance.now() > e.until) {
         throw l8error('L8_ERR_IDENTITY', 'a direct link without a valid introduction');
       }
+      // before the welcome: frames written with the hello are delivered as soon as this returns
+      if (!this.#host.localUp(e.node)) throw l8error('L8_ERR_UNREACHABLE', `node ${e.node} is not up on this VNet`);
       const maxFrame = maxFrameOf(body);
       link.send(welcomeFrame(this.#host, e.reply));
       return { peer: e.node, maxFrame };
@@ -177,7 +179,7 @@ export class DirectLinks {
 
   #add(d: DirectLink, links: Map<string, DirectLink>): void {
     const key = d.peer;
-    if (d.link.closed || !this.#host.localUp(d.peer)) return d.link.close();
+    if (!this.#admits(d, links === this.#out)) return;
     links.get(key)?.link.close();
     links.set(key, d);
     this.#reindex(key);
@@ -192,6 +194,19 @@ export class DirectLinks {
       if (links === this.#out)
         this.#host.lost(d.peer, l8error('L8_ERR_UNREACHABLE', `the direct link to ${d.peer} closed`, { cause: e }));
     };
+  }
+
+  /**
+   * Whether a link whose handshake just ended may open: not when it closed meanwhile or health no longer
+   * shows its node up (a revoked node with a token from before). A refused one is closed and counted; a
+   * node dialled here is left on the switched path for a while, so its introduction is not left pending.
+   */
+  #admits(d: DirectLink, dialled: boolean): boolean {
+    if (!d.link.closed && this.#host.localUp(d.peer)) return true;
+    d.link.close(l8error('L8_ERR_UNREACHABLE', `node ${d.peer} is not up on this VNet`));
+    if (dialled) this.#refused(d.peer);
+    else this.counters.refused++;
+    return false;
   }
 
   /** Points the answers to `node` at its accepted link, else the one dialled here, else none. */
