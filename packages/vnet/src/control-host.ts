@@ -45,7 +45,7 @@ export interface ControlHost {
 
 /**
  * Runs one step of the control plane (`what` names it in logs): a fault is logged, never thrown out of
- * a timer or a link's callback, and the route tables are rebuilt once at the end if the step changed
+ * a timer or a link's callback, and the route tables are marked for a rebuild if the step changed
  * membership.
  */
 export type ControlRunner = (what: string, step: () => void) => void;

@@ -13,9 +13,13 @@ import { Liveness } from './liveness.ts';
  * and the deltas it sends and receives, liveness (heartbeats with deadlines, DESIGN.md §5), and the
  * derived route and service tables; and handles CONTROL frames from local VNics and peer VNets.
  *
- * The route tables are rebuilt at the end of a step (an attach, a detach, a control message, a timer)
- * that changed membership: a link up or down, a node added or removed, a status or the services of a
- * node changed. Stats alone never rebuild them. Invariant: `#stale` is true only inside such a step.
+ * A step (an attach, a detach, a control message, a timer) that changed membership (a link up or down, a
+ * node added or removed, a status or the services of a node changed) marks the route tables stale; they
+ * are rebuilt once, before the next data frame is routed or at the end of the turn of the event loop,
+ * whichever comes first. A storm of joins (every node of a large overlay attaching at once) thus costs
+ * one rebuild per batch of control frames read, not one per join: O(nodes) per batch, not O(nodes²).
+ * Stats alone never mark them. Invariant: `#scheduled` is true exactly while an end-of-turn rebuild is
+ * pending; the tables are stale only while it is.
  */
 export class ControlPlane {
   readonly counters: ControlCounters = {
@@ -32,14 +36,14 @@ export class ControlPlane {
   readonly #slice: HealthSlice;
   readonly #liveness: Liveness;
   readonly #links: LinkMembership;
-  #stale = false;
+  #scheduled = false;
   #statsTimer: NodeJS.Timeout | undefined;
 
   constructor(host: ControlHost) {
     this.#host = host;
     this.introductions = new Introductions(host);
     const onChange = (): void => {
-      this.#stale = true;
+      host.tables.stale = true;
     };
     this.#slice = new HealthSlice(host, this.counters, onChange);
     this.#liveness = new Liveness(host, this.#slice, (what, step) => this.#guarded(what, step));
@@ -110,6 +114,7 @@ export class ControlPlane {
       if (body.delta.vnet === from.id) this.#slice.applyPeerDelta(from, body.delta);
       else this.refuse(from, l8error('L8_ERR_IDENTITY', `peer ${from.id} sent a delta of ${body.delta.vnet}'s slice`));
     } else if (body.t === 'flow') {
+      this.refreshRoutes();
       if (!this.#host.flow.onFlow(from, body.node, body.paused)) this.#host.drops.flowSpoofed++;
     } else if (body.t === 'hb') this.#liveness.heard(from, body.watch === true, body.probe === true);
     else if (body.t === 'suspect') this.#liveness.suspected(from, body.vnet);
@@ -143,18 +148,31 @@ export class ControlPlane {
     }
   }
 
-  /** Runs a step, then rebuilds the route tables once if it changed membership (also when it threw). */
+  /** Rebuilds the route tables now when a membership change left them stale (the router calls it). */
+  refreshRoutes(): void {
+    if (this.#host.tables.stale) this.#rebuild();
+  }
+
+  /** Runs a step, then has the route tables rebuilt if it changed membership (also when it threw). */
   #step<T>(step: () => T): T {
     try {
       return step();
     } finally {
-      if (this.#stale) this.#rebuild();
+      if (this.#host.tables.stale && !this.#scheduled) this.#schedule();
     }
+  }
+
+  #schedule(): void {
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.refreshRoutes();
+    });
   }
 
   #rebuild(): void {
     const h = this.#host;
-    this.#stale = false;
+    h.tables.stale = false;
     this.counters.rebuilds++;
     h.tables.rebuild(h.health, h.locals, h.peers);
   }

@@ -8,10 +8,9 @@ import { ServiceRoutes } from './service-routes.ts';
  * The tables the router reads on every frame, derived from the health table and the open links:
  * local VNics by id, remote nodes → the peer VNet that routes them, and (service, area) → subscribers.
  *
- * Invariant: the tables match `health`, `locals` and `peers` as they stood at the last {@link rebuild};
- * the control plane rebuilds them after every membership change (a link attached or detached, a node
- * added, removed or changing status or services) and never for a stats-only change
- * (see {@link changesRouting}). The object identities are stable, so the router may hold them.
+ * Invariant: unless `stale`, the tables match `health`, `locals` and `peers`; a membership change (a link
+ * attached or detached, a node added, removed or changing status or services) makes them stale and a
+ * stats-only change never does (see {@link changesRouting}). The object identities are stable, so the router may hold them.
  */
 export class RouteTables {
   /** Local VNics by node id bytes. */
@@ -20,6 +19,11 @@ export class RouteTables {
   readonly routes = new NodeIndex<Connection>();
   /** (service, area) → local subscribers and peer VNets with subscribers. */
   readonly services = new ServiceRoutes();
+  /**
+   * True while `health` or the links changed in a way {@link changesRouting} sees and the tables are not
+   * rebuilt yet (the control plane rebuilds them before the next frame is routed, or at the end of the turn).
+   */
+  stale = false;
 
   /**
    * Recomputes every table. `locals` are keyed by node key, `peers` by VNet id; a peer's `routed`

@@ -24,6 +24,10 @@ export interface RouterContext {
   /** Remote nodes by node id → the peer VNet that routes them. */
   readonly routes: NodeIndex<Connection>;
   readonly services: ServiceRoutes;
+  /** Whether the three tables above are behind a membership change. */
+  readonly tables: { readonly stale: boolean };
+  /** Rebuilds the tables when stale. */
+  refreshRoutes(): void;
   readonly drops: DropCounters;
   /** Flow control with peer VNets, per destination node. */
   readonly flow: PeerFlow;
@@ -61,6 +65,7 @@ export class Router {
       this.#ctx.onControl(from, frame);
       return;
     }
+    if (this.#ctx.tables.stale) this.#ctx.refreshRoutes();
     if (from.isPeer ? !from.routed.has(frame, Offset.SOURCE) : !from.isSourceOf(frame)) {
       this.#ctx.drops.spoofed++;
       return;

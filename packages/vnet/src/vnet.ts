@@ -127,6 +127,8 @@ export class VNet {
       locals: this.tables.locals,
       routes: this.tables.routes,
       services: this.tables.services,
+      tables: this.tables,
+      refreshRoutes: () => this.control.refreshRoutes(),
       drops: this.drops,
       onControl: (from, frame) => this.control.onControl(from, frame),
     });

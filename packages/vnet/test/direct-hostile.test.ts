@@ -20,6 +20,7 @@ import { initSecurity, revoke, TlsProvider } from '@layer8/security';
 import { tempDir, waitFor } from '@layer8/testkit';
 import { VNet } from '@layer8/vnet';
 import { VNic } from '@layer8/vnic';
+import { HOT_COUNT } from '@layer8/vnic/internal';
 import { codeOf, helloOf, type RogueLink, rogueLink } from './hostile-kit.ts';
 
 /** What the VNet tells a node it introduced: where the other listens and both tokens. */
@@ -152,7 +153,7 @@ describe('the same-host short cut against a hostile member (TLS provider)', { ti
     await waitFor(() => ['at-b', 'hold', 'at-c'].every((s) => a.health.instances(s, 0).length === 1), {
       what: 'a sees every service',
     });
-    assert.equal((await a.request({ service: 'at-b' })).json(), 'b');
+    for (let i = 0; i < HOT_COUNT; i++) assert.equal((await a.request({ service: 'at-b' })).json(), 'b');
     await waitFor(() => a.direct.open === 1 && b.direct.open === 1, { what: 'the direct link a to b' });
     // another holder of b's certificate, which does not close its end when refused, and keeps a token
     const rb = await member('b', [a]);
@@ -182,7 +183,7 @@ describe('the same-host short cut against a hostile member (TLS provider)', { ti
     assert.equal(a.direct.open, 0);
 
     // a keeps working with another VNic, over a direct link
-    assert.equal((await a.request({ service: 'at-c' })).json(), 'c');
+    for (let i = 0; i < HOT_COUNT; i++) assert.equal((await a.request({ service: 'at-c' })).json(), 'c');
     await waitFor(() => a.direct.open === 1 && c.direct.open === 1, { what: 'the direct link a to c' });
     assert.equal((await a.request({ service: 'at-c' })).json(), 'c');
   });
@@ -195,7 +196,7 @@ describe('the same-host short cut against a hostile member (TLS provider)', { ti
       return 'ok';
     });
     await waitFor(() => d.health.instances('echo', 0).length === 1, { what: 'd sees echo' });
-    assert.equal((await d.request({ service: 'echo' })).json(), 'ok');
+    for (let i = 0; i < HOT_COUNT; i++) assert.equal((await d.request({ service: 'echo' })).json(), 'ok');
     await waitFor(() => d.direct.open === 1 && e.direct.open === 1, { what: 'the direct link d to e' });
     const opened = d.direct.opened;
     const r = await member('r', [e]);

@@ -5,6 +5,7 @@ import { encodeControl, l8error, newNodeId } from '@layer8/protocol';
 import { type TempOverlay, tempDir, tempOverlay, waitFor } from '@layer8/testkit';
 import { VNet } from '@layer8/vnet';
 import { VNic, type VNicOptions } from '@layer8/vnic';
+import { HOT_COUNT } from '@layer8/vnic/internal';
 
 const NODES = ['a', 'b', 'c', 'tcp', 'off'];
 
@@ -25,6 +26,10 @@ describe('the same-host short cut (TLS provider)', { timeout: 60_000 }, () => {
     await vnic.connect();
     nics.push(vnic);
     return vnic;
+  };
+  /** Enough requests to `service` for its node to be worth a direct link (a hot destination). */
+  const warm = async (from: VNic, service: string): Promise<void> => {
+    for (let i = 0; i < HOT_COUNT; i++) await from.request({ service }, 0);
   };
   const forwardedTo = (id: string): number => [...vnet.locals.values()].find((c) => c.id === id)?.forwarded ?? 0;
 
@@ -50,6 +55,8 @@ describe('the same-host short cut (TLS provider)', { timeout: 60_000 }, () => {
     });
     await waitFor(() => a.health.instances('echo', 0).length === 1, { what: 'a sees echo' });
     await a.request({ service: 'echo' }, 0);
+    assert.equal(a.direct.open, 0, 'not for one request');
+    await warm(a, 'echo');
     await waitFor(() => a.direct.open === 1 && b.direct.open === 1, { what: 'a direct link' });
     const before = forwardedTo(b.id);
     const answers = forwardedTo(a.id);
@@ -70,11 +77,11 @@ describe('the same-host short cut (TLS provider)', { timeout: 60_000 }, () => {
     const a = nics.find((n) => n.alias === 'a') as VNic;
     await waitFor(() => a.health.instances('plain', 0).length === 1, { what: 'a sees plain' });
     const before = forwardedTo(off.id);
-    for (let i = 0; i < 5; i++) assert.equal((await a.request({ service: 'plain' })).json(), 'p');
+    for (let i = 0; i < HOT_COUNT; i++) assert.equal((await a.request({ service: 'plain' })).json(), 'p');
     await waitFor(() => a.direct.refused >= 1, { what: 'the introduction refused' });
-    assert.ok(forwardedTo(off.id) >= before + 5, 'every request crossed the VNet');
+    assert.ok(forwardedTo(off.id) >= before + HOT_COUNT, 'every request crossed the VNet');
     await waitFor(() => tcp.health.instances('echo', 0).length === 1, { what: 'tcp sees echo' });
-    for (let i = 0; i < 5; i++)
+    for (let i = 0; i < HOT_COUNT; i++)
       assert.deepEqual(((await tcp.request({ service: 'echo' }, i)).json() as { got: number }).got, i);
     await waitFor(() => tcp.direct.refused >= 1, { what: 'a TCP node is not introduced' });
     assert.equal(tcp.direct.open, 0);
@@ -98,7 +105,7 @@ describe('the same-host short cut (TLS provider)', { timeout: 60_000 }, () => {
     c.subscribe({ service: 'gone' }, () => 'g');
     const a = nics.find((n) => n.alias === 'a') as VNic;
     await waitFor(() => a.health.instances('gone', 0).length === 1, { what: 'a sees gone' });
-    await a.request({ service: 'gone' });
+    await warm(a, 'gone');
     await waitFor(() => c.direct.open === 1, { what: 'a link to c' });
     const open = a.direct.open;
     await c.close();

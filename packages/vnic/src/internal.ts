@@ -4,6 +4,7 @@
  */
 
 export { Context } from './context.ts';
+export { HOT_COUNT, HOT_WINDOW } from './direct/hot-nodes.ts';
 export { Dispatcher, headerFits } from './dispatch.ts';
 export { InstancePicker } from './instance-picker.ts';
 export { Lifecycle } from './lifecycle.ts';

@@ -14,6 +14,7 @@ import {
   maxFrameOf,
   welcomeFrame,
 } from './direct-link.ts';
+import { HotNodes } from './hot-nodes.ts';
 
 /** Tokens a VNic holds for VNics about to dial it; the oldest go first past this. */
 export const MAX_EXPECTED = 256;
@@ -21,6 +22,8 @@ export const MAX_EXPECTED = 256;
 export const EXPECT_MS = 10_000;
 /** How long a node the VNet would not introduce, or whose dial failed, is left on the switched path, ms. */
 export const REFUSED_MS = 30_000;
+/** Direct links a VNic dials at most; past them, requests to other local nodes stay on the switched path. */
+export const MAX_DIALLED = 16;
 
 /** What {@link DirectLinks} needs from its VNic. */
 export interface DirectHost extends DirectEnds {
@@ -53,6 +56,7 @@ export class DirectLinks {
   readonly #answers = new Map<string, DirectLink>();
   readonly #asked = new Map<string, number>();
   readonly #expected = new Map<string, { node: NodeId; reply: string; until: number }>();
+  readonly #hot = new HotNodes();
   readonly #path: string;
   /** Traffic of the direct links closed so far (open ones are summed when asked). */
   readonly #closedTraffic: { -readonly [K in keyof TrafficCounters]: TrafficCounters[K] } = {
@@ -73,15 +77,22 @@ export class DirectLinks {
     return this.#out.size + this.#in.size;
   }
 
-  /** The link for requests to `node`, if one is open; else asks the VNet for an introduction when health shows it local and up. */
+  /**
+   * The link for requests to `node`, if one is open. Else, once `node` takes a large share of this VNic's
+   * requests (hot-nodes.ts) and health shows it up on this VNet, asks the VNet for an introduction (at
+   * most {@link MAX_DIALLED} links dialled).
+   */
   linkTo(node: NodeId): DirectLink | undefined {
-    const key = node;
-    const d = this.#out.get(key);
-    if (d !== undefined || node === this.#host.id) return d;
-    const asked = this.#asked.get(key);
+    const d = this.#out.get(node);
+    if (d !== undefined || node === this.#host.id || !this.#hot.hit(node)) return d;
+    const asked = this.#asked.get(node);
     if (asked === 0 || (asked !== undefined && performance.now() < asked)) return undefined;
-    if (!this.#host.localUp(node)) return undefined;
-    this.#asked.set(key, 0);
+    if (this.#out.size >= MAX_DIALLED) return undefined;
+    if (!this.#host.localUp(node)) {
+      this.#asked.set(node, performance.now() + REFUSED_MS);
+      return undefined;
+    }
+    this.#asked.set(node, 0);
     // after the caller's frame: a large frame goes only on an empty queue
     queueMicrotask(() => this.#host.control({ t: 'introduce', node }));
     return undefined;
