@@ -101,7 +101,8 @@ async function oneSize(env: ScaleEnv, o: Options, size: number): Promise<BenchRo
 }
 
 /**
- * The idle window, then the faults one after the other. A phase that fails (the overlay did not settle
+ * The idle window, then the faults one after the other (the hung VNet last: its recovery is the heaviest
+ * step, and the join is a figure of the issue). A phase that fails (the overlay did not settle
  * after a fault) ends the row: what was measured stays, with `error` saying what happened.
  */
 async function measureAll(env: ScaleEnv, o: Options, overlay: ScaleOverlay): Promise<BenchRow> {
@@ -116,6 +117,8 @@ async function measureAll(env: ScaleEnv, o: Options, overlay: ScaleOverlay): Pro
     say(`scale ${size}: VNic crash seen by every VNet in ${row.detectVnicMs} ms`);
     row.detectVnetMs = await detectVnet(env, overlay);
     say(`scale ${size}: VNet kill -9 seen by every other VNet in ${row.detectVnetMs} ms`);
+    row.joinMs = await join(env, overlay);
+    say(`scale ${size}: a new VNet saw the whole table in ${row.joinMs} ms`);
     const hung = await detectHung(overlay);
     say(`scale ${size}: hung VNet dropped by ${hung.seenBy} of ${hung.of} in ${hung.ms} ms`);
     const { ms, seenBy, of, recoverMs } = hung;
@@ -125,7 +128,6 @@ async function measureAll(env: ScaleEnv, o: Options, overlay: ScaleOverlay): Pro
       hungOf: of,
       recoverHungVnetMs: Math.round(recoverMs),
     });
-    row.joinMs = await join(env, overlay);
   } catch (err) {
     say(`scale ${size}: error ${(err as Error).message}`);
     row.error = (err as Error).message;

@@ -180,6 +180,7 @@ export async function detectHung(o: ScaleOverlay): Promise<HungFigures> {
 /**
  * Starts one more VNet (its process forked first, not timed) with every live VNet as a static peer; answers
  * the time from its `start()` until its table holds every record of the overlay, ms (null after 60 s).
+ * Then stops it and waits for every table to be as before.
  */
 export async function join(env: ScaleEnv, o: ScaleOverlay): Promise<number | null> {
   const child = await forkJoiner(env, o);
@@ -187,5 +188,7 @@ export async function join(env: ScaleEnv, o: ScaleOverlay): Promise<number | nul
   const args = { ...vnetArgs(env, o.size, o.size, peers), expected: o.expected + 1, timeoutMs: 60_000 };
   const r = await child.call<{ ms: number | null; size: number }>('join', args, 70_000);
   if (r.ms === null) say(`scale ${o.size}: the joining VNet held ${r.size} of ${o.expected + 1} records after 60 s`);
+  await child.stop();
+  await converge(o, SETTLE_TIMEOUT_MS, true);
   return r.ms;
 }

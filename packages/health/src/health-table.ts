@@ -46,16 +46,17 @@ function indexKey(service: string, area: number): string {
  * The replicated health table: every node's record, an index from (service, area) to the nodes that
  * host it, and per-writer sequence tracking for deltas.
  *
- * Invariants: `#index` holds exactly the services of the records in `#records`; `#sliceSize` the number
- * of records per writer; `#seq` holds, for each writer VNet, the sequence of the last delta applied from it.
+ * Invariants: `#index` holds exactly the services of the records in `#records`; `#slices` the ids of the
+ * records per writer (no empty set), so that a slice is read in O(its size), not O(table); `#seq` holds,
+ * for each writer VNet, the sequence of the last delta applied from it.
  */
 export class HealthTable implements HealthView {
   readonly #records = new Map<NodeId, HealthRecord>();
   readonly #index = new Map<string, Set<NodeId>>();
   readonly #seq = new Map<NodeId, number>();
   readonly #listeners = new Set<HealthListener>();
-  /** Records per writer VNet (the size of each slice). */
-  readonly #sliceSize = new Map<NodeId, number>();
+  /** Ids of the records of each writer VNet (its slice). */
+  readonly #slices = new Map<NodeId, Set<NodeId>>();
   /** Records and removals refused by {@link HealthTable.applyDelta} (another writer's slice, or the guard). */
   skipped = 0;
 
@@ -94,7 +95,9 @@ export class HealthTable implements HealthView {
 
   /** The records written by `vnet` (its own and its nodes'). */
   sliceOf(vnet: NodeId): HealthRecord[] {
-    return this.all().filter((r) => r.vnet === vnet);
+    const out: HealthRecord[] = [];
+    for (const id of this.#slices.get(vnet) ?? []) out.push(this.#records.get(id) as HealthRecord);
+    return out;
   }
 
   /** Ids of the nodes that host (service, area), up or not, in a stable order. */
@@ -120,7 +123,7 @@ export class HealthTable implements HealthView {
 
   /** Ids of every writer VNet with a slice in the table. */
   writers(): NodeId[] {
-    return [...new Set(this.all().map((r) => r.vnet))];
+    return [...this.#slices.keys()];
   }
 
   /** Registers a listener; returns the function that removes it. */
@@ -131,7 +134,7 @@ export class HealthTable implements HealthView {
 
   /** Number of records written by `vnet`. */
   sliceSize(vnet: NodeId): number {
-    return this.#sliceSize.get(vnet) ?? 0;
+    return this.#slices.get(vnet)?.size ?? 0;
   }
 
   /** Inserts or replaces a record. */
@@ -139,8 +142,8 @@ export class HealthTable implements HealthView {
     const old = this.#records.get(record.id);
     if (old !== undefined) this.#unindex(old);
     if (old?.vnet !== record.vnet) {
-      if (old !== undefined) this.#count(old.vnet, -1);
-      this.#count(record.vnet, 1);
+      if (old !== undefined) this.#leaveSlice(old);
+      this.#joinSlice(record);
     }
     this.#records.set(record.id, record);
     this.#indexRecord(record);
@@ -154,7 +157,7 @@ export class HealthTable implements HealthView {
     const old = this.#records.get(id);
     if (old === undefined) return false;
     this.#unindex(old);
-    this.#count(old.vnet, -1);
+    this.#leaveSlice(old);
     this.#records.delete(id);
     this.#emit({ type: 'removed', record: old });
     return true;
@@ -213,10 +216,16 @@ export class HealthTable implements HealthView {
     for (const r of upsert) this.upsert(r);
   }
 
-  #count(vnet: NodeId, by: number): void {
-    const n = (this.#sliceSize.get(vnet) ?? 0) + by;
-    if (n === 0) this.#sliceSize.delete(vnet);
-    else this.#sliceSize.set(vnet, n);
+  #joinSlice(r: HealthRecord): void {
+    const ids = this.#slices.get(r.vnet);
+    if (ids === undefined) this.#slices.set(r.vnet, new Set([r.id]));
+    else ids.add(r.id);
+  }
+
+  #leaveSlice(r: HealthRecord): void {
+    const ids = this.#slices.get(r.vnet);
+    ids?.delete(r.id);
+    if (ids?.size === 0) this.#slices.delete(r.vnet);
   }
 
   #indexRecord(r: HealthRecord): void {
