@@ -1,13 +1,14 @@
 /**
  * Overlay benchmark: Layer8 side by side with Moleculer 0.15 (TCP transporter, direct; JSON and its CBOR
- * serializer) and nats.js v2 + nats-server, every component in its own process (bench/lib/overlay-*.ts),
- * and `raw-tcp`, two processes exchanging length-prefixed frames over one TCP connection: the physical
- * limit each row is read against (`ofRawTcp`). Cases: request/reply with 1 and 100 in flight on one host,
- * 100 in flight across two TLS VNets (Layer8 only), a one-way unicast stream, a 1 → 9 multicast, and the
- * RSS of a VNet with 100 VNics. `layer8-tcp` attaches the VNics over TCP loopback as the peers' clients
- * do; `layer8-observed` runs with metrics on and the tracing API present (no SDK), and
- * `req-c100-local-traced` with the OpenTelemetry SDK sampling 1 % (bench/lib/overlay-observe.ts): those
- * rows carry their ratio to the unobserved one.
+ * serializer), nats.js v2 + nats-server in plaintext (`nats`) and with TLS (`nats-tls`, the peer of
+ * Layer8's rows over TLS: bench/lib/overlay-nats-systems.ts), every component in its own process
+ * (bench/lib/overlay-*.ts), and `raw-tcp`, two processes exchanging length-prefixed frames over one TCP
+ * connection: the physical limit each row is read against (`ofRawTcp`). Cases: request/reply with 1 and
+ * 100 in flight on one host, 100 in flight across two TLS VNets (Layer8 only), a one-way unicast stream,
+ * a 1 → 9 multicast, and the RSS of a VNet with 100 VNics. `layer8-tcp` attaches the VNics over TCP
+ * loopback as the peers' clients do; `layer8-observed` runs with metrics on and the tracing API present
+ * (no SDK), and `req-c100-local-traced` with the OpenTelemetry SDK sampling 1 %
+ * (bench/lib/overlay-observe.ts): those rows carry their ratio to the unobserved one.
  *
  * Fair order (bench/lib/overlay-lanes.ts): every system's setup of a group is built first, then each case
  * runs its windows in turns, A B C A B C …, `--repeats` times; a row is the median with min and max, and
@@ -19,11 +20,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BenchRow, round, say } from './lib/harness.ts';
+import { type BenchRow, round } from './lib/harness.ts';
 import { sleep } from './lib/overlay-ipc.ts';
 import { interleave, type Lane, type LaneCase, type LaneRun, rawPair, tlsSecurity } from './lib/overlay-lanes.ts';
 import type { Mark } from './lib/overlay-load.ts';
 import { type Count, measure, receivedCount, requestCount } from './lib/overlay-measure.ts';
+import { type NatsEndpoint, natsFanout, natsLanes, natsPair, startNatsServers } from './lib/overlay-nats-systems.ts';
 import { TRACE_SAMPLING } from './lib/overlay-observe.ts';
 import { Fleet, procPeakRssMB } from './lib/overlay-proc.ts';
 import {
@@ -34,17 +36,21 @@ import {
   layer8Swarm,
   moleculerFanout,
   moleculerPair,
-  NATS_SERVER,
-  type NatsServer,
-  natsFanout,
-  natsInstalled,
-  natsPair,
   type Pair,
-  startNatsServer,
 } from './lib/overlay-systems.ts';
 import { printTable, targetOf } from './lib/overlay-table.ts';
 
-const SYSTEMS = ['raw-tcp', 'layer8', 'layer8-tcp', 'layer8-observed', 'moleculer', 'moleculer-cbor', 'nats'] as const;
+const SYSTEMS = [
+  'raw-tcp',
+  'layer8',
+  'layer8-tcp',
+  'layer8-observed',
+  'layer8-plain',
+  'moleculer',
+  'moleculer-cbor',
+  'nats',
+  'nats-tls',
+] as const;
 type System = (typeof SYSTEMS)[number];
 const CASES = [
   'req-seq-local',
@@ -74,12 +80,11 @@ export default async function overlay(args: string[]): Promise<BenchRow[]> {
     dir,
     rows: [],
   };
-  let server: NatsServer | undefined;
   try {
     const security = await securities(dir);
-    server = await natsServer(run);
-    await pairs(run, security, server);
-    await fanouts(run, security, server);
+    const servers = await startNatsServers(run);
+    await pairs(run, security, servers);
+    await fanouts(run, security, servers);
     await layer8Only(run, security);
   } finally {
     await run.fleet.stopAll();
@@ -104,18 +109,8 @@ async function securities(dir: string): Promise<Securities> {
   return { dev, tls: 'why' in tls ? dev : tls, tag };
 }
 
-/** nats-server when NATS is asked for and installed; else its rows say why they are missing. */
-async function natsServer(run: Run): Promise<NatsServer | undefined> {
-  if (!run.only.has('nats')) return undefined;
-  if (natsInstalled()) return startNatsServer(run.fleet);
-  say(`nats-server not found at ${NATS_SERVER}: install it with \`apt-get install nats-server\``);
-  for (const c of ['req-seq-local', 'req-c100-local', 'stream-oneway', 'multicast-9'].filter((c) => run.cases.has(c)))
-    run.rows.push({ system: 'nats', case: c, skipped: `${NATS_SERVER} not installed` });
-  return undefined;
-}
-
 /** The pair cases (sequential, 100 in flight, stream), every system interleaved. */
-async function pairs(run: Run, s: Securities, server: NatsServer | undefined): Promise<void> {
+async function pairs(run: Run, s: Securities, servers: readonly NatsEndpoint[]): Promise<void> {
   const f = run.fleet;
   const all: Lane<Pair>[] = [
     { system: 'raw-tcp', setup: () => rawPair(f) },
@@ -132,9 +127,7 @@ async function pairs(run: Run, s: Securities, server: NatsServer | undefined): P
     },
     { system: 'moleculer', setup: () => moleculerPair(f), tags: { serializer: 'JSON' } },
     { system: 'moleculer-cbor', setup: () => moleculerPair(f, 'CBOR'), tags: { serializer: 'CBOR' } },
-    ...(server === undefined
-      ? []
-      : [{ system: 'nats', setup: () => natsPair(f, server), tags: { server: server.version } }]),
+    ...natsLanes(f, servers, natsPair),
   ];
   const cases: LaneCase<Pair>[] = [
     requestCase('req-seq-local', 1),
@@ -148,8 +141,11 @@ async function pairs(run: Run, s: Securities, server: NatsServer | undefined): P
   );
 }
 
-/** The 1 → 9 multicast, every system interleaved (Layer8 over TLS across three VNets). */
-async function fanouts(run: Run, s: Securities, server: NatsServer | undefined): Promise<void> {
+/**
+ * The 1 → 9 multicast, every system interleaved: Layer8 over TLS across three VNets (beside `nats-tls`),
+ * and `layer8-plain` with the dev provider, plaintext between the VNets (beside `nats`).
+ */
+async function fanouts(run: Run, s: Securities, servers: readonly NatsEndpoint[]): Promise<void> {
   if (!run.cases.has('multicast-9')) return;
   const f = run.fleet;
   const all: Lane<Fanout>[] = [
@@ -159,11 +155,14 @@ async function fanouts(run: Run, s: Securities, server: NatsServer | undefined):
       setup: () => layer8Fanout(f, { ...s.tls, observe: 'metrics', lane: '-observed' }),
       tags: { ...s.tag, observe: 'metrics' },
     },
+    {
+      system: 'layer8-plain',
+      setup: () => layer8Fanout(f, { ...s.dev, lane: '-plain' }),
+      tags: { security: 'dev' },
+    },
     { system: 'moleculer', setup: () => moleculerFanout(f), tags: { serializer: 'JSON' } },
     { system: 'moleculer-cbor', setup: () => moleculerFanout(f, 'CBOR'), tags: { serializer: 'CBOR' } },
-    ...(server === undefined
-      ? []
-      : [{ system: 'nats', setup: () => natsFanout(f, server), tags: { server: server.version } }]),
+    ...natsLanes(f, servers, natsFanout),
   ];
   await interleave(run, chosen(run, all), [{ name: 'multicast-9', spec: fanoutSpec }]);
 }
@@ -270,15 +269,16 @@ function finish(rows: BenchRow[]): BenchRow[] {
     const out: BenchRow =
       raw === undefined || r.system === 'raw-tcp' ? r : { ...r, ofRawTcp: round((r.rate ?? 0) / raw, 2) };
     if (r.system === 'layer8-observed' || r.case === 'req-c100-local-traced') return withCost(out, rateOf);
+    if (r.system === 'layer8-plain') return { ...out, ...peerRatios(r, rateOf) };
     if (r.system !== 'layer8') return out;
     return { ...out, ...targetOf(r, rateOf), ...peerRatios(r, rateOf) };
   });
 }
 
-/** A Layer8 row's rate against the peers' in the same case. */
+/** A Layer8 row's rate against the peers' in the same case (against `nats-tls` when the row ran TLS too). */
 function peerRatios(r: BenchRow, rateOf: (s: string, c: string) => number | undefined): object {
   const ratio = (peer: string) => {
-    const p = rateOf(peer, r.case);
+    const p = peer === 'nats-tls' && r.security !== 'tls' ? undefined : rateOf(peer, r.case);
     return p === undefined || p === 0 ? undefined : round((r.rate ?? 0) / p, 2);
   };
   const out: Record<string, number> = {};
@@ -286,6 +286,7 @@ function peerRatios(r: BenchRow, rateOf: (s: string, c: string) => number | unde
     ['ratioVsMoleculer', 'moleculer'],
     ['ratioVsMoleculerCbor', 'moleculer-cbor'],
     ['ratioVsNats', 'nats'],
+    ['ratioVsNatsTls', 'nats-tls'],
   ] as const) {
     const x = ratio(peer);
     if (x !== undefined) out[key] = x;

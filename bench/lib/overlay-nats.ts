@@ -2,7 +2,8 @@
  * Worker process of the overlay benchmark for nats.js v2 against nats-server: connections that serve
  * requests or count messages with callback subscriptions (the fastest form), a requester using the
  * shared mux inbox (the default request pattern), and a publisher that flushes every FLUSH_EVERY
- * messages so its buffer stays bounded.
+ * messages so its buffer stays bounded. With `caFile` every connection requires TLS (`tls://`) and
+ * verifies the server's certificate against that CA.
  */
 import { connect, type Msg, type NatsConnection, type NatsError } from 'nats';
 import { PAYLOAD, serve } from './overlay-ipc.ts';
@@ -11,6 +12,8 @@ import { Driver, PUMP_WINDOW } from './overlay-load.ts';
 /** Arguments of the `connect` operation: `count` connections, each serving `services` (subject → role). */
 export interface NatsArgs {
   readonly port: number;
+  /** The CA (PEM file) of a server that requires TLS; plaintext when absent. */
+  readonly caFile?: string;
   readonly count: number;
   readonly services: Readonly<Record<string, 'echo' | 'sink'>>;
 }
@@ -29,8 +32,10 @@ const CALLBACKS: Record<'echo' | 'sink', (err: NatsError | null, msg: Msg) => vo
 };
 
 async function open(a: NatsArgs): Promise<void> {
+  const tls = a.caFile === undefined ? {} : { tls: { caFile: a.caFile } };
+  const servers = `${a.caFile === undefined ? '' : 'tls://'}127.0.0.1:${a.port}`;
   for (let i = 0; i < a.count; i++) {
-    const nc = await connect({ servers: `127.0.0.1:${a.port}`, name: `bench-${i}` });
+    const nc = await connect({ servers, name: `bench-${i}`, ...tls });
     for (const [subject, role] of Object.entries(a.services)) nc.subscribe(subject, { callback: CALLBACKS[role] });
     await nc.flush();
     conns.push(nc);

@@ -1,6 +1,7 @@
 /**
  * Setups of the overlay benchmark, one process per component: for each system a request/stream pair
- * (requester and responder, plus the VNet(s) or nats-server between them) and a 1 → 9 fan-out.
+ * (requester and responder, plus the VNet(s) between them) and a 1 → 9 fan-out; also nats-server, for the
+ * NATS systems (bench/lib/overlay-nats-systems.ts) and the services benchmark.
  * Every setup stops the processes it started when it fails half-way.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -51,7 +52,6 @@ export interface L8Security {
 
 const L8 = script('overlay-layer8');
 const MOL = script('overlay-moleculer');
-const NATS = script('overlay-nats');
 /** Where Debian's nats-server package installs the server. */
 export const NATS_SERVER = '/usr/sbin/nats-server';
 
@@ -151,7 +151,7 @@ export function layer8Fanout(fleet: Fleet, s: L8Security): Promise<Fanout> {
     const [publisher] = await forkAll(fleet, children, L8, ['l8-publisher']);
     await l8vnics(publisher as Child, s, 0, 'pub', 1, {});
     await (publisher as Child).call('wait', { service: 'mc', count: 9 });
-    return fanout(children, [], publisher as Child, sinks, () =>
+    return fanoutOf(children, [], publisher as Child, sinks, () =>
       (publisher as Child).call('multicast', { service: 'mc' }),
     );
   });
@@ -168,8 +168,9 @@ export function pairOf(
   return { children, pids: [...children.map((c) => c.pid), ...others], requester, responder, ...load };
 }
 
-function fanout(
-  children: Child[],
+/** A fan-out over `children` (and `others`, processes not forked by the fleet, such as nats-server). */
+export function fanoutOf(
+  children: readonly Child[],
   others: readonly number[],
   publisher: Child,
   sinks: readonly Child[],
@@ -238,7 +239,7 @@ export function moleculerFanout(fleet: Fleet, serializer: 'JSON' | 'CBOR' = 'JSO
       ),
     ]);
     await (publisher as Child).call('wait', { services: ['sink'], nodes: 9 });
-    return fanout(children, [], publisher as Child, sinks, () => (publisher as Child).call('broadcast'));
+    return fanoutOf(children, [], publisher as Child, sinks, () => (publisher as Child).call('broadcast'));
   });
 }
 
@@ -276,31 +277,5 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
-  });
-}
-
-/** A requester and a responder connection (echo + stream sink), each in its own process. */
-export function natsPair(fleet: Fleet, server: NatsServer): Promise<Pair> {
-  return guarded(fleet, async (children) => {
-    const [requester, responder] = await forkAll(fleet, children, NATS, ['nats-requester', 'nats-responder']);
-    if (responder === undefined || requester === undefined) throw new Error('fork failed');
-    await responder.call('connect', { port: server.port, count: 1, services: { echo: 'echo', st: 'sink' } });
-    await requester.call('connect', { port: server.port, count: 1, services: {} });
-    return pairOf(children, [server.pid], requester, responder, {
-      requests: (concurrency) => requester.call('requests', { subject: 'echo', concurrency }),
-      stream: () => requester.call('publish', { subject: 'st' }),
-    });
-  });
-}
-
-/** A publisher and nine subscriber connections on one subject, three per process. */
-export function natsFanout(fleet: Fleet, server: NatsServer): Promise<Fanout> {
-  return guarded(fleet, async (children) => {
-    const roles = ['nats-pub', 'nats-subs-0', 'nats-subs-1', 'nats-subs-2'];
-    const [publisher, ...sinks] = await forkAll(fleet, children, NATS, roles);
-    await Promise.all(sinks.map((c) => c.call('connect', { port: server.port, count: 3, services: { mc: 'sink' } })));
-    await (publisher as Child).call('connect', { port: server.port, count: 1, services: {} });
-    const publish = (): Promise<unknown> => (publisher as Child).call('publish', { subject: 'mc' });
-    return fanout(children, [server.pid], publisher as Child, sinks, publish);
   });
 }

@@ -49,6 +49,7 @@ function note(r: BenchRow): string {
     ['ratioVsMoleculer', 'moleculer'],
     ['ratioVsMoleculerCbor', 'moleculer-cbor'],
     ['ratioVsNats', 'nats'],
+    ['ratioVsNatsTls', 'nats-tls'],
     ['ofRawTcp', 'raw-tcp'],
     ['ratioVsUnobserved', 'unobserved'],
   ] as const)

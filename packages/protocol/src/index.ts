@@ -57,6 +57,7 @@ export {
   hasNoDestination,
   idKeyAt,
   nodeKey,
+  ServiceKeyReader,
   serviceKey,
   sourceKey,
 } from './header-view.ts';

@@ -12,6 +12,7 @@ import {
   newNodeId,
   nodeKey,
   Offset,
+  ServiceKeyReader,
   serviceKey,
   sourceKey,
   ZERO_NODE_ID,
@@ -53,5 +54,24 @@ describe('header views', () => {
     const frame = Buffer.from(encodeMessage({ kind: Kind.NOTIFY, source: newNodeId(), service: 'abc' }).subarray(4));
     frame[Offset.SERVICE_LEN] = 250;
     assert.equal(frameServiceKey(frame), undefined);
+  });
+
+  test('ServiceKeyReader agrees with frameServiceKey over any run of frames (property)', () => {
+    const names = fc.constantFrom('orders', 'order', 'ordersX', 'ü', '', 'a'.repeat(255));
+    const frameArb = fc
+      .record({ service: names, area: fc.constantFrom(0, 1, 256, 65535) })
+      .map(({ service, area }) =>
+        encodeMessage({ kind: Kind.NOTIFY, source: ZERO_NODE_ID, service, area }).subarray(4),
+      );
+    fc.assert(
+      fc.property(fc.array(frameArb, { maxLength: 30 }), (frames) => {
+        const reader = new ServiceKeyReader();
+        for (const f of frames) assert.equal(reader.keyOf(f), frameServiceKey(f));
+      }),
+    );
+    const reader = new ServiceKeyReader();
+    const frame = encodeMessage({ kind: Kind.NOTIFY, source: ZERO_NODE_ID, service: 'orders' }).subarray(4);
+    assert.equal(reader.keyOf(frame), '0/orders');
+    assert.equal(reader.keyOf(frame.subarray(0, Offset.SERVICE + 2)), undefined, 'a cut name');
   });
 });

@@ -1,6 +1,5 @@
 import {
   encodeMessage,
-  frameServiceKey,
   hasNoDestination,
   Kind,
   type L8Error,
@@ -10,6 +9,7 @@ import {
   Offset,
   PROTOCOL_VERSION,
   readNodeId,
+  ServiceKeyReader,
 } from '@layer8/protocol';
 import { type Connection, type DropCounters, RECEIVER_HIGH_WATER } from './connection.ts';
 import type { NodeIndex } from './node-index.ts';
@@ -43,6 +43,7 @@ const MAX_KIND = Kind.PROGRESS;
  */
 export class Router {
   readonly #ctx: RouterContext;
+  readonly #serviceKeys = new ServiceKeyReader();
 
   constructor(ctx: RouterContext) {
     this.#ctx = ctx;
@@ -85,7 +86,7 @@ export class Router {
   }
 
   #byService(from: Connection, frame: Buffer): void {
-    const key = frameServiceKey(frame);
+    const key = this.#serviceKeys.keyOf(frame);
     const route = key === undefined ? undefined : this.#ctx.services.get(key);
     const mode = frame[Offset.MODE] as number;
     if (mode === Mode.MULTICAST) return this.#multicast(from, frame, route);
