@@ -2,8 +2,6 @@ import { HealthTable, type HealthView, type TrafficCounters, type VNetControl } 
 import type { LinkStats } from '@layer8/link';
 import {
   type DataInit,
-  DEFAULT_MAX_FRAME,
-  DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   Kind,
   type L8Error,
@@ -23,7 +21,8 @@ import type { ConcurrencyLimit } from './bulkhead.ts';
 import { ByteCache } from './byte-cache.ts';
 import { Connection } from './connection.ts';
 import { checkFrameSize, type DataSource, dataInit, MODE_BYTE, sendData } from './data-init.ts';
-import { type DirectHost, DirectLinks } from './direct/direct-links.ts';
+import type { DirectLinks } from './direct/direct-links.ts';
+import { directLinksOf, onDirectControl } from './direct/vnic-direct.ts';
 import {
   Dispatcher,
   dispatchLimits,
@@ -127,7 +126,18 @@ export class VNic {
       calls: this,
       receivedAt: () => Math.max(this.#conn.link?.lastReceivedAt ?? performance.now(), this.#directAt),
     });
-    this.#direct = options.direct === false ? undefined : this.#directLinks(options);
+    this.#direct = directLinksOf(options, {
+      id: this.id,
+      health: this.#health,
+      pending: this.#pending,
+      drops: this.#drops,
+      vnetId: () => this.#conn.vnetId,
+      deliver: (frame) => this.#dispatch.deliver(frame),
+      control: (body) => this.#conn.controlReliable(body),
+      heard: (at) => {
+        this.#directAt = at;
+      },
+    });
     this.#hooked = requestHooks(options, this.#logFields());
     this.#local = new LocalCalls({
       id: this.id,
@@ -425,10 +435,7 @@ export class VNic {
             );
       },
       traffic: (link: TrafficCounters) => this.#direct?.traffic(link) ?? link,
-      onDirect: (c: Extract<VNetControl, { t: 'expect' | 'introduced' }>) => {
-        if (c.t === 'expect') this.#direct?.expect(c.node, c.token, c.reply);
-        else this.#direct?.introduced(c.node, c.path, c.token, c.reply);
-      },
+      onDirect: (c: Extract<VNetControl, { t: 'expect' | 'introduced' }>) => onDirectControl(this.#direct, c),
       onStopped: (error: L8Error) => {
         this.#direct?.close(error);
         this.#dispatch.clear();
@@ -464,29 +471,6 @@ export class VNic {
     (direct?.link ?? this.#conn.linkOrThrow()).send(frame);
   }
 
-  /** The same-host short cut's parts of this VNic (docs/overlay.md, "Same host"). */
-  #directLinks(o: VNicOptions): DirectLinks {
-    const host: DirectHost = {
-      id: this.id,
-      maxFrame: o.maxFrame ?? DEFAULT_MAX_FRAME,
-      maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
-      onFrame: (frame, link) => {
-        this.#directAt = link.lastReceivedAt;
-        const kind = frame[Offset.KIND] as number;
-        if (kind === Kind.REPLY || kind === Kind.PROGRESS || kind === Kind.FAIL) {
-          this.#pending.answer(frame, kind, NOT_FROM_VNET, this.#drops);
-        } else this.#dispatch.deliver(frame);
-      },
-      control: (body) => this.#conn.controlReliable(body),
-      localUp: (node) => {
-        const r = this.#health.get(node);
-        return r?.status === 'up' && r.role === 'vnic' && r.vnet === this.#conn.vnetId;
-      },
-      lost: (node, error) => this.#pending.failNode(node, error),
-    };
-    return new DirectLinks(host, typeof o.direct === 'object' ? o.direct.dir : undefined);
-  }
-
   #sendData(d: DataInit): void {
     sendData(this.#conn.linkOrThrow(), d, this.#conn.peerMaxFrame);
   }
@@ -495,9 +479,6 @@ export class VNic {
   readonly #fromVNet = (frame: Buffer): boolean =>
     isSourceOf(this.#conn.vnetIdBytes, frame) || this.#health.get(readNodeId(frame, Offset.SOURCE))?.role === 'vnet';
 }
-
-/** Answers over a direct link come from its node, never from a VNet. */
-const NOT_FROM_VNET = (): boolean => false;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
